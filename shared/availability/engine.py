@@ -1,0 +1,260 @@
+"""The availability engine: rules + busy intervals + now in, free slots out.
+
+Pure functions only: no clock, database or network, so it can be tested exhaustively and
+benchmarked in-process. Rules of SPEC §5 live here and nowhere else:
+
+- windows are wall-clock times in the agent's zone, so 09:00 stays 09:00 across DST;
+- the slot grid starts at each window's start and steps by the slot interval in wall-clock time;
+- a wall-clock time that does not exist (spring forward) is skipped as a slot start; a window
+  bound that does not exist moves to the first instant that does;
+- an ambiguous wall-clock time (fall back) always resolves to its first occurrence (fold=0);
+- a slot [start, start+duration) must lie inside its window, start no earlier than now + notice and
+  no later than now + horizon, and with its buffers overlap no busy interval;
+- a day that already holds `max_per_day` bookings offers nothing.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from shared.availability.rules import AvailabilityRules, Interval, Slot
+
+
+class BusyTimeline:
+    """Busy intervals sorted and merged once, then queried by bisection in O(log n)."""
+
+    __slots__ = ("_ends", "_starts")
+
+    def __init__(self, intervals: Iterable[Interval]) -> None:
+        merged: list[list[datetime]] = []
+        for interval in sorted(intervals, key=lambda i: i.start):
+            if interval.end <= interval.start:
+                continue
+            if merged and interval.start <= merged[-1][1]:
+                if interval.end > merged[-1][1]:
+                    merged[-1][1] = interval.end
+            else:
+                merged.append([interval.start, interval.end])
+        self._starts = [m[0] for m in merged]
+        self._ends = [m[1] for m in merged]
+
+    def __len__(self) -> int:
+        return len(self._starts)
+
+    def overlaps(self, start: datetime, end: datetime) -> bool:
+        """True when [start, end) shares any instant with a busy interval."""
+        # The last merged interval starting before `end` is the only candidate: merged intervals
+        # are disjoint and sorted, so ends grow with starts.
+        index = bisect_left(self._starts, end) - 1
+        return index >= 0 and self._ends[index] > start
+
+    def intervals(self) -> list[Interval]:
+        return [Interval(s, e) for s, e in zip(self._starts, self._ends, strict=True)]
+
+
+def resolve_wall_time(day: date, wall: time, zone: ZoneInfo) -> tuple[datetime, bool]:
+    """The UTC instant of a wall-clock time, and whether that wall-clock time exists.
+
+    Ambiguous times take their first occurrence (fold=0). For a time inside a spring-forward gap the
+    instant returned is the transition itself (the first instant after the gap).
+    """
+    local = datetime.combine(day, wall, tzinfo=zone)
+    as_utc = local.astimezone(UTC)
+    if as_utc.astimezone(zone).replace(tzinfo=None) == local.replace(tzinfo=None):
+        return as_utc, True
+    # In a gap: fold=1 maps with the offset after the transition (the earlier instant), fold=0 with
+    # the offset before it (the later one). The transition lies between; find it to the minute.
+    low = local.replace(fold=1).astimezone(UTC)
+    high = as_utc
+    while high - low > timedelta(minutes=1):
+        middle = low + (high - low) / 2
+        middle = middle.replace(second=0, microsecond=0)
+        if middle <= low:
+            break
+        if middle.astimezone(zone).utcoffset() == low.astimezone(zone).utcoffset():
+            low = middle
+        else:
+            high = middle
+    return high, False
+
+
+def _window_bounds(day: date, window_start: time, window_end: time, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    start_utc, _ = resolve_wall_time(day, window_start, zone)
+    end_day = day + timedelta(days=1) if window_end <= window_start else day
+    end_utc, _ = resolve_wall_time(end_day, window_end, zone)
+    return start_utc, end_utc
+
+
+def _grid_starts(day: date, window_start: time, window_end: time, step: timedelta, zone: ZoneInfo) -> Iterator[datetime]:
+    """Wall-clock grid from the window start; non-existent wall times are skipped."""
+    first = datetime.combine(day, window_start)
+    last = datetime.combine(day + timedelta(days=1) if window_end <= window_start else day, window_end)
+    wall = first
+    while wall < last:
+        instant, exists = resolve_wall_time(wall.date(), wall.time(), zone)
+        if exists:
+            yield instant
+        wall += step
+
+
+def _count_per_local_day(starts: Iterable[datetime], zone: ZoneInfo) -> dict[date, int]:
+    counts: dict[date, int] = {}
+    for start in starts:
+        local_day = start.astimezone(zone).date()
+        counts[local_day] = counts.get(local_day, 0) + 1
+    return counts
+
+
+def free_slots(
+    rules: AvailabilityRules,
+    *,
+    duration: timedelta,
+    busy: BusyTimeline | Sequence[Interval],
+    now: datetime,
+    range_start: datetime,
+    range_end: datetime,
+    booked_starts: Sequence[datetime] | Mapping[date, int] = (),
+) -> list[Slot]:
+    """Slots whose start lies in [range_start, range_end), in start order.
+
+    `busy` holds every busy interval of the agent (confirmed bookings of any meeting type and
+    connected-calendar busy times). `booked_starts` are the starts of the agent's confirmed
+    bookings (or their count per agent-local day), used for the daily maximum.
+    """
+    if now.tzinfo is None or range_start.tzinfo is None or range_end.tzinfo is None:
+        raise ValueError("now and the range must be timezone-aware")
+    if duration <= timedelta(0):
+        raise ValueError("duration must be positive")
+    timeline = busy if isinstance(busy, BusyTimeline) else BusyTimeline(busy)
+    zone = rules.zone
+    earliest = max(range_start, now + rules.min_notice)
+    latest_start = now + rules.horizon
+    if earliest >= range_end or earliest > latest_start:
+        return []
+    per_day: Mapping[date, int]
+    if rules.max_per_day is None:
+        per_day = {}
+    elif isinstance(booked_starts, Mapping):
+        per_day = booked_starts
+    else:
+        per_day = _count_per_local_day(booked_starts, zone)
+
+    slots: list[Slot] = []
+    # A window may run past midnight, so start one agent-local day early.
+    day = earliest.astimezone(zone).date() - timedelta(days=1)
+    last_day = min(range_end, latest_start + timedelta(days=1)).astimezone(zone).date()
+    while day <= last_day:
+        if rules.max_per_day is not None and per_day.get(day, 0) >= rules.max_per_day:
+            day += timedelta(days=1)
+            continue
+        for window_start, window_end in rules.windows_on(day):
+            bound_start, bound_end = _window_bounds(day, window_start, window_end, zone)
+            if bound_end <= earliest or bound_start >= range_end:
+                continue
+            for start in _grid_starts(day, window_start, window_end, rules.slot_interval, zone):
+                if start < earliest or start < bound_start:
+                    continue
+                if start >= range_end or start > latest_start:
+                    break
+                end = start + duration
+                if end > bound_end:
+                    break
+                if timeline.overlaps(start - rules.buffer_before, end + rules.buffer_after):
+                    continue
+                slots.append(Slot(start, end))
+        day += timedelta(days=1)
+    slots.sort(key=lambda s: s.start)
+    return slots
+
+
+def days_with_free_slots(
+    rules: AvailabilityRules,
+    *,
+    duration: timedelta,
+    busy: BusyTimeline | Sequence[Interval],
+    now: datetime,
+    first_day: date,
+    last_day: date,
+    display_zone: ZoneInfo,
+    booked_starts: Sequence[datetime] | Mapping[date, int] = (),
+) -> list[date]:
+    """Dates (in `display_zone`, the invitee's) between first_day and last_day that have a free slot."""
+    range_start = datetime.combine(first_day, time(0), tzinfo=display_zone).astimezone(UTC)
+    range_end = datetime.combine(last_day + timedelta(days=1), time(0), tzinfo=display_zone).astimezone(UTC)
+    slots = free_slots(
+        rules,
+        duration=duration,
+        busy=busy,
+        now=now,
+        range_start=range_start,
+        range_end=range_end,
+        booked_starts=booked_starts,
+    )
+    seen: dict[date, None] = {}
+    for slot in slots:
+        seen.setdefault(slot.start.astimezone(display_zone).date(), None)
+    return sorted(seen)
+
+
+def slot_is_free(
+    rules: AvailabilityRules,
+    *,
+    start: datetime,
+    duration: timedelta,
+    busy: BusyTimeline | Sequence[Interval],
+    now: datetime,
+    booked_starts: Sequence[datetime] | Mapping[date, int] = (),
+) -> bool:
+    """Whether `start` is one of the offered slots right now (the booking-time re-validation)."""
+    slots = free_slots(
+        rules,
+        duration=duration,
+        busy=busy,
+        now=now,
+        range_start=start,
+        range_end=start + timedelta(microseconds=1),
+        booked_starts=booked_starts,
+    )
+    return any(slot.start == start for slot in slots)
+
+
+def unavailability_reason(
+    rules: AvailabilityRules,
+    *,
+    start: datetime,
+    duration: timedelta,
+    busy: BusyTimeline | Sequence[Interval],
+    now: datetime,
+    booked_starts: Sequence[datetime] | Mapping[date, int] = (),
+) -> tuple[str, str] | None:
+    """Why `start` cannot be booked now, as (kind, reason), or None when it can.
+
+    kind is "not_offered" for a start that was never a slot under the rules (past, inside minimum
+    notice, beyond the horizon, outside the hours or off the grid) and "taken" for one that is a slot
+    of the rules but is busy or on a full day.
+    """
+    if start < now:
+        return "not_offered", "that time is in the past"
+    if start < now + rules.min_notice:
+        hours = rules.min_notice.total_seconds() / 3600
+        return "not_offered", f"bookings need at least {hours:g} hours' notice"
+    if start > now + rules.horizon:
+        return "not_offered", f"that time is beyond the booking horizon of {rules.horizon.days} days"
+    one_instant = {"range_start": start, "range_end": start + timedelta(microseconds=1)}
+    if not free_slots(rules, duration=duration, busy=(), now=now, **one_instant):
+        minutes = int(rules.slot_interval.total_seconds() // 60)
+        return (
+            "not_offered",
+            f"that start is not an offered slot: outside the agent's hours or off the {minutes}-minute grid",
+        )
+    if rules.max_per_day is not None:
+        per_day = booked_starts if isinstance(booked_starts, Mapping) else _count_per_local_day(booked_starts, rules.zone)
+        if per_day.get(start.astimezone(rules.zone).date(), 0) >= rules.max_per_day:
+            return "taken", "the agent is fully booked on that day"
+    timeline = busy if isinstance(busy, BusyTimeline) else BusyTimeline(busy)
+    if timeline.overlaps(start - rules.buffer_before, start + duration + rules.buffer_after):
+        return "taken", "slot no longer available"
+    return None

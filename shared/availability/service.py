@@ -1,0 +1,163 @@
+"""Availability for an agent, read from the database: the I/O edge around the pure engine."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from shared.availability.busy import BusyTimeSource, LocalBookingsSource
+from shared.availability.engine import BusyTimeline, days_with_free_slots, free_slots
+from shared.availability.rules import WEEKDAYS, AvailabilityRules, Interval, Slot, Window, parse_hhmm
+from shared.models import STATUS_CONFIRMED, Agent, Availability, Booking, MeetingType
+
+
+def rules_from_model(availability: Availability) -> AvailabilityRules:
+    weekly: dict[int, list[Window]] = {}
+    for index, name in enumerate(WEEKDAYS):
+        weekly[index] = [(parse_hhmm(a), parse_hhmm(b)) for a, b in availability.weekly.get(name, [])]
+    overrides = {
+        date.fromisoformat(item["date"]): [(parse_hhmm(a), parse_hhmm(b)) for a, b in item.get("windows", [])]
+        for item in availability.overrides or []
+    }
+    return AvailabilityRules(
+        timezone=availability.timezone,
+        weekly=weekly,
+        overrides=overrides,
+        min_notice=timedelta(minutes=availability.min_notice_minutes),
+        horizon=timedelta(days=availability.horizon_days),
+        buffer_before=timedelta(minutes=availability.buffer_before_minutes),
+        buffer_after=timedelta(minutes=availability.buffer_after_minutes),
+        slot_interval=timedelta(minutes=availability.slot_interval_minutes),
+        max_per_day=availability.max_per_day,
+    )
+
+
+def booked_per_local_day(
+    session: Session, *, agent: Agent, zone: ZoneInfo, start: datetime, end: datetime,
+    exclude_booking_id: int | None = None,
+) -> dict[date, int]:
+    query = select(Booking.start_at).where(
+        Booking.agent_id == agent.id,
+        Booking.status == STATUS_CONFIRMED,
+        Booking.start_at >= start,
+        Booking.start_at < end,
+    )
+    if exclude_booking_id is not None:
+        query = query.where(Booking.id != exclude_booking_id)
+    counts: dict[date, int] = {}
+    for start_at in session.scalars(query):
+        day = start_at.astimezone(zone).date()
+        counts[day] = counts.get(day, 0) + 1
+    return counts
+
+
+class AgentAvailability:
+    """Everything the engine needs for one agent over one UTC range, gathered in a few queries."""
+
+    def __init__(
+        self,
+        session: Session,
+        *,
+        agent: Agent,
+        sources: Sequence[BusyTimeSource],
+        start: datetime,
+        end: datetime,
+        fresh: bool,
+        exclude_booking_id: int | None = None,
+    ) -> None:
+        self.rules = rules_from_model(agent.availability)
+        intervals: list[Interval] = []
+        # Buffers can reach outside the range, so look a little wider.
+        margin = timedelta(days=1)
+        for source in sources:
+            intervals.extend(
+                source.busy_intervals(session, agent=agent, start=start - margin, end=end + margin, fresh=fresh)
+            )
+        self.busy = BusyTimeline(intervals)
+        self.booked_per_day = (
+            booked_per_local_day(
+                session, agent=agent, zone=self.rules.zone, start=start - margin, end=end + margin,
+                exclude_booking_id=exclude_booking_id,
+            )
+            if self.rules.max_per_day is not None
+            else {}
+        )
+
+
+def default_sources(exclude_booking_id: int | None = None) -> list[BusyTimeSource]:
+    return [LocalBookingsSource(exclude_booking_id)]
+
+
+def month_range(month: str) -> tuple[date, date]:
+    year, _, mon = month.partition("-")
+    first = date(int(year), int(mon), 1)
+    next_first = date(first.year + (first.month // 12), first.month % 12 + 1, 1)
+    return first, next_first - timedelta(days=1)
+
+
+def available_days(
+    session: Session,
+    *,
+    agent: Agent,
+    meeting_type: MeetingType,
+    month: str,
+    display_zone: ZoneInfo,
+    now: datetime,
+    sources: Sequence[BusyTimeSource],
+) -> list[date]:
+    first, last = month_range(month)
+    start = datetime.combine(first, time(0), tzinfo=display_zone).astimezone(UTC)
+    end = datetime.combine(last + timedelta(days=1), time(0), tzinfo=display_zone).astimezone(UTC)
+    horizon_end = now + timedelta(days=agent.availability.horizon_days)
+    if end <= now or start > horizon_end:
+        return []
+    data = AgentAvailability(
+        session, agent=agent, sources=sources, start=max(start, now), end=min(end, horizon_end + timedelta(days=1)),
+        fresh=False,
+    )
+    return days_with_free_slots(
+        data.rules,
+        duration=timedelta(minutes=meeting_type.duration_minutes),
+        busy=data.busy,
+        now=now,
+        first_day=first,
+        last_day=last,
+        display_zone=display_zone,
+        booked_starts=data.booked_per_day,
+    )
+
+
+def available_slots(
+    session: Session,
+    *,
+    agent: Agent,
+    meeting_type: MeetingType,
+    day: date,
+    display_zone: ZoneInfo,
+    now: datetime,
+    sources: Sequence[BusyTimeSource],
+) -> list[Slot]:
+    start = datetime.combine(day, time(0), tzinfo=display_zone).astimezone(UTC)
+    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=display_zone).astimezone(UTC)
+    if end <= now or start > now + timedelta(days=agent.availability.horizon_days):
+        return []
+    data = AgentAvailability(session, agent=agent, sources=sources, start=start, end=end, fresh=False)
+    return free_slots(
+        data.rules,
+        duration=timedelta(minutes=meeting_type.duration_minutes),
+        busy=data.busy,
+        now=now,
+        range_start=start,
+        range_end=end,
+        booked_starts=data.booked_per_day,
+    )
+
+
+def count_confirmed(session: Session, *, agent_id: int) -> int:
+    return session.scalar(
+        select(func.count()).select_from(Booking).where(Booking.agent_id == agent_id, Booking.status == STATUS_CONFIRMED)
+    ) or 0

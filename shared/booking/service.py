@@ -1,0 +1,250 @@
+"""Booking, cancelling and rescheduling: the rules of SPEC §5 applied at write time.
+
+No double booking: every write for an agent first takes that agent's row lock
+(`UPDATE agents SET booking_lock_version = booking_lock_version + 1`). On PostgreSQL that is a row
+lock held to commit; on SQLite the UPDATE takes the database write lock (writers queue on
+busy_timeout). Either way the availability re-check and the insert run alone for that agent, so
+bookings of different lengths cannot overlap; a unique index on (agent, start) of confirmed bookings
+is only the last line of defence.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from shared.agents.service import get_agent_by_link, get_bookable_meeting_type
+from shared.availability.busy import BusyTimeSource
+from shared.availability.engine import unavailability_reason
+from shared.availability.service import AgentAvailability
+from shared.booking.errors import (
+    BookingCancelled,
+    BookingNotFound,
+    IdempotencyKeyReused,
+    SlotNotOffered,
+    SlotUnavailable,
+)
+from shared.booking.schemas import BookingRequest
+from shared.contacts.service import identify_contact, record_event
+from shared.models import STATUS_CANCELLED, STATUS_CONFIRMED, Agent, Booking, MeetingType, utcnow
+from shared.outbox.effects import plan_booking_effects
+from shared.timezones import validate_timezone, zone
+
+STEP4_ATTRIBUTES = ("first_name", "last_name", "company_name", "email", "description")
+
+
+def lock_agent(session: Session, *, agent_id: int) -> None:
+    """Serialise all booking writes of one agent until the transaction ends."""
+    session.execute(
+        update(Agent)
+        .where(Agent.id == agent_id)
+        .values(booking_lock_version=Agent.booking_lock_version + 1)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _check_slot(
+    session: Session,
+    *,
+    agent: Agent,
+    meeting_type: MeetingType,
+    start: datetime,
+    now: datetime,
+    sources: Sequence[BusyTimeSource],
+    exclude_booking_id: int | None = None,
+) -> None:
+    duration = timedelta(minutes=meeting_type.duration_minutes)
+    data = AgentAvailability(
+        session,
+        agent=agent,
+        sources=sources,
+        start=start,
+        end=start + duration,
+        fresh=True,
+        exclude_booking_id=exclude_booking_id,
+    )
+    verdict = unavailability_reason(
+        data.rules, start=start, duration=duration, busy=data.busy, now=now, booked_starts=data.booked_per_day
+    )
+    if verdict is None:
+        return
+    kind, reason = verdict
+    raise SlotUnavailable(reason) if kind == "taken" else SlotNotOffered(reason)
+
+
+def book(
+    session: Session,
+    *,
+    link: str,
+    request: BookingRequest,
+    idempotency_key: str | None,
+    now: datetime,
+    sources: Sequence[BusyTimeSource],
+) -> tuple[Booking, bool]:
+    """Book a call; returns (booking, created). A repeated Idempotency-Key returns the first booking.
+
+    In the same transaction: the booking, the contact (an anonymous visitor merged by email),
+    `calendar_4th_step_submit` with the five submitted fields, `booking_confirmed`, and the outbox jobs
+    that tell the agent, the invitee, the calendar and webhooks.
+    """
+    agent = get_agent_by_link(session, link=link)
+    meeting_type = get_bookable_meeting_type(session, agent=agent, meeting_type_id=request.meeting_type_id)
+    validate_timezone(request.timezone)
+    if request.start.tzinfo is None:
+        raise SlotNotOffered("start must carry a UTC offset")
+
+    lock_agent(session, agent_id=agent.id)
+    fingerprint = request.fingerprint()
+    if idempotency_key is not None:
+        earlier = session.scalar(
+            select(Booking).where(Booking.agent_id == agent.id, Booking.idempotency_key == idempotency_key)
+        )
+        if earlier is not None:
+            if earlier.request_fingerprint != fingerprint:
+                raise IdempotencyKeyReused()
+            return earlier, False
+
+    _check_slot(session, agent=agent, meeting_type=meeting_type, start=request.start, now=now, sources=sources)
+
+    contact = identify_contact(
+        session,
+        email=request.email,
+        first_name=request.first_name,
+        last_name=request.last_name,
+        company=request.company_name,
+        visitor_id=request.visitor_id,
+    )
+    booking = Booking(
+        agent_id=agent.id,
+        meeting_type_id=meeting_type.id,
+        contact_id=contact.id,
+        start_at=request.start,
+        end_at=request.start + timedelta(minutes=meeting_type.duration_minutes),
+        invitee_timezone=request.timezone,
+        first_name=request.first_name,
+        last_name=request.last_name,
+        company_name=request.company_name,
+        email=request.email,
+        description=request.description,
+        status=STATUS_CONFIRMED,
+        manage_token=secrets.token_urlsafe(32),
+        idempotency_key=idempotency_key,
+        request_fingerprint=fingerprint,
+        session_id=request.session_id,
+        visitor_id=request.visitor_id,
+    )
+    session.add(booking)
+    try:
+        session.flush()
+    except IntegrityError as error:  # only reachable if the agent lock were bypassed
+        raise SlotUnavailable("slot no longer available") from error
+
+    context = {
+        "contact_id": contact.id,
+        "agent_id": agent.id,
+        "meeting_type_id": meeting_type.id,
+        "booking_id": booking.id,
+        "session_id": request.session_id,
+        "visitor_id": request.visitor_id,
+        "chosen_date": request.start.astimezone(zone(request.timezone)).date().isoformat(),
+        "chosen_start": request.start,
+        "occurred_at": now,
+    }
+    record_event(
+        session,
+        name="calendar_4th_step_submit",
+        attributes={field: getattr(request, field) for field in STEP4_ATTRIBUTES},
+        **context,
+    )
+    record_event(session, name="booking_confirmed", attributes={"booking_id": booking.id}, **context)
+    plan_booking_effects(session, booking=booking, event="created")
+    return booking, True
+
+
+def get_booking_by_token(session: Session, *, manage_token: str) -> Booking:
+    booking = session.scalar(select(Booking).where(Booking.manage_token == manage_token))
+    if booking is None:
+        raise BookingNotFound()
+    return booking
+
+
+def _timeline_context(booking: Booking, now: datetime) -> dict[str, object]:
+    return {
+        "contact_id": booking.contact_id,
+        "agent_id": booking.agent_id,
+        "meeting_type_id": booking.meeting_type_id,
+        "booking_id": booking.id,
+        "session_id": booking.session_id,
+        "visitor_id": booking.visitor_id,
+        "occurred_at": now,
+    }
+
+
+def cancel(session: Session, *, manage_token: str, reason: str | None, now: datetime) -> Booking:
+    """Cancel a booking (idempotent: cancelling a cancelled booking changes nothing)."""
+    booking = get_booking_by_token(session, manage_token=manage_token)
+    return cancel_booking(session, booking=booking, reason=reason, now=now)
+
+
+def cancel_booking(session: Session, *, booking: Booking, reason: str | None, now: datetime) -> Booking:
+    if booking.status == STATUS_CANCELLED:
+        return booking
+    lock_agent(session, agent_id=booking.agent_id)
+    booking.status = STATUS_CANCELLED
+    booking.cancel_reason = reason
+    booking.cancelled_at = now
+    booking.sequence += 1
+    session.flush()
+    record_event(
+        session,
+        name="booking_cancelled",
+        attributes={"booking_id": booking.id, "reason": reason or ""},
+        **_timeline_context(booking, now),  # type: ignore[arg-type]
+    )
+    plan_booking_effects(session, booking=booking, event="cancelled")
+    return booking
+
+
+def reschedule(
+    session: Session,
+    *,
+    manage_token: str,
+    start: datetime,
+    now: datetime,
+    sources: Sequence[BusyTimeSource],
+) -> Booking:
+    """Move a confirmed booking to another offered slot; the old slot is freed in the same transaction."""
+    booking = get_booking_by_token(session, manage_token=manage_token)
+    if booking.status != STATUS_CONFIRMED:
+        raise BookingCancelled()
+    if start.tzinfo is None:
+        raise SlotNotOffered("start must carry a UTC offset")
+    agent = booking.agent
+    meeting_type = booking.meeting_type
+    lock_agent(session, agent_id=agent.id)
+    _check_slot(
+        session, agent=agent, meeting_type=meeting_type, start=start, now=now, sources=sources,
+        exclude_booking_id=booking.id,
+    )
+    previous_start = booking.start_at
+    booking.start_at = start
+    booking.end_at = start + timedelta(minutes=meeting_type.duration_minutes)
+    booking.sequence += 1
+    booking.updated_at = utcnow()
+    try:
+        session.flush()
+    except IntegrityError as error:
+        raise SlotUnavailable("slot no longer available") from error
+    record_event(
+        session,
+        name="booking_rescheduled",
+        attributes={"booking_id": booking.id, "from": previous_start.isoformat(), "to": start.isoformat()},
+        **_timeline_context(booking, now),  # type: ignore[arg-type]
+    )
+    plan_booking_effects(session, booking=booking, event="rescheduled")
+    return booking

@@ -1,0 +1,113 @@
+"""Contacts (end users), anonymous visitors, and the events on their timeline."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from shared.models import Booking, Contact, Event, Visitor, utcnow
+
+
+def contact_for_visitor(session: Session, *, visitor_id: str) -> Contact:
+    """The contact a visitor id belongs to; an anonymous contact is created on first sight."""
+    visitor = session.get(Visitor, visitor_id)
+    if visitor is not None:
+        contact = session.get(Contact, visitor.contact_id)
+        if contact is not None:
+            return contact
+    contact = Contact()
+    session.add(contact)
+    session.flush()
+    if visitor is None:
+        session.add(Visitor(id=visitor_id, contact_id=contact.id))
+    else:
+        visitor.contact_id = contact.id
+    session.flush()
+    return contact
+
+
+def identify_contact(
+    session: Session,
+    *,
+    email: str,
+    first_name: str,
+    last_name: str,
+    company: str,
+    visitor_id: str | None,
+) -> Contact:
+    """The contact with this email, updated with the submitted details.
+
+    When the visitor was anonymous until now, its anonymous contact is merged into the one with the
+    email: the visitor and its timeline move over and the anonymous contact is removed.
+    """
+    known = session.scalar(select(Contact).where(Contact.email == email))
+    anonymous: Contact | None = None
+    if visitor_id is not None:
+        visitor_contact = contact_for_visitor(session, visitor_id=visitor_id)
+        if known is None and visitor_contact.email is None:
+            known = visitor_contact  # the anonymous visitor simply becomes this contact
+        elif visitor_contact.email is None and (known is None or visitor_contact.id != known.id):
+            anonymous = visitor_contact
+    if known is None:
+        known = Contact(email=email)
+        session.add(known)
+        session.flush()
+    known.email = email
+    known.first_name = first_name
+    known.last_name = last_name
+    known.company = company
+    if anonymous is not None:
+        _merge_into(session, source=anonymous, target=known)
+    if visitor_id is not None:
+        visitor = session.get(Visitor, visitor_id)
+        if visitor is None:
+            session.add(Visitor(id=visitor_id, contact_id=known.id))
+        else:
+            visitor.contact_id = known.id
+    session.flush()
+    return known
+
+
+def _merge_into(session: Session, *, source: Contact, target: Contact) -> None:
+    session.execute(update(Event).where(Event.contact_id == source.id).values(contact_id=target.id))
+    session.execute(update(Visitor).where(Visitor.contact_id == source.id).values(contact_id=target.id))
+    session.execute(update(Booking).where(Booking.contact_id == source.id).values(contact_id=target.id))
+    session.flush()
+    session.delete(source)
+    session.flush()
+
+
+def record_event(
+    session: Session,
+    *,
+    name: str,
+    contact_id: int | None,
+    attributes: dict[str, Any] | None = None,
+    agent_id: int | None = None,
+    meeting_type_id: int | None = None,
+    booking_id: int | None = None,
+    session_id: str | None = None,
+    visitor_id: str | None = None,
+    chosen_date: str | None = None,
+    chosen_start: datetime | None = None,
+    occurred_at: datetime | None = None,
+) -> Event:
+    event = Event(
+        name=name,
+        attributes=attributes or {},
+        contact_id=contact_id,
+        agent_id=agent_id,
+        meeting_type_id=meeting_type_id,
+        booking_id=booking_id,
+        session_id=session_id,
+        visitor_id=visitor_id,
+        chosen_date=chosen_date,
+        chosen_start=chosen_start,
+        occurred_at=occurred_at or utcnow(),
+    )
+    session.add(event)
+    session.flush()
+    return event

@@ -1,0 +1,33 @@
+"""All tables, imported in one place so Alembic and the app see the whole schema."""
+
+from shared.models.agent import Agent, Availability, DashboardSession
+from shared.models.base import Base, UTCDateTime, utcnow
+from shared.models.booking import STATUS_CANCELLED, STATUS_CONFIRMED, Booking
+from shared.models.calendar import CalendarConnection, OAuthState
+from shared.models.contact import Contact, Event, Visitor
+from shared.models.meeting_type import PREDEFINED_MEETING_TYPES, MeetingType
+from shared.models.outbox import EmailMessage, OutboxJob, RateLimitHit, WebhookDelivery, WebhookEndpoint
+
+__all__ = [
+    "PREDEFINED_MEETING_TYPES",
+    "STATUS_CANCELLED",
+    "STATUS_CONFIRMED",
+    "Agent",
+    "Availability",
+    "Base",
+    "Booking",
+    "CalendarConnection",
+    "Contact",
+    "DashboardSession",
+    "EmailMessage",
+    "Event",
+    "MeetingType",
+    "OAuthState",
+    "OutboxJob",
+    "RateLimitHit",
+    "UTCDateTime",
+    "Visitor",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "utcnow",
+]

@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from shared.models.base import Base, UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from shared.models.calendar import CalendarConnection
+    from shared.models.meeting_type import MeetingType
+
+ROLE_AGENT = "agent"
+ROLE_MANAGER = "manager"
+
+DEFAULT_WEEKLY: dict[str, list[list[str]]] = {
+    day: [["09:00", "17:00"]] for day in ("mon", "tue", "wed", "thu", "fri")
+}
+
+
+class Agent(Base):
+    __tablename__ = "agents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    timezone: Mapped[str] = mapped_column(String(64))
+    # Public booking link id: ≥128 bits from `secrets`, rotatable (the old one stops working).
+    link: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16), default=ROLE_AGENT)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    password_hash: Mapped[str | None] = mapped_column(String(255), default=None)
+    api_token_hash: Mapped[str | None] = mapped_column(String(128), default=None, index=True)
+    # Bumped by every booking write: the row lock that serialises one agent's bookings.
+    booking_lock_version: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    availability: Mapped[Availability] = relationship(
+        back_populates="agent", uselist=False, cascade="all, delete-orphan", lazy="joined"
+    )
+    meeting_types: Mapped[list[MeetingType]] = relationship(
+        back_populates="agent", cascade="all, delete-orphan", order_by="MeetingType.position"
+    )
+    calendar_connection: Mapped[CalendarConnection | None] = relationship(
+        back_populates="agent", uselist=False, cascade="all, delete-orphan"
+    )
+
+
+class Availability(Base):
+    __tablename__ = "availabilities"
+
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"), primary_key=True)
+    timezone: Mapped[str] = mapped_column(String(64))
+    # {"mon": [["09:00","12:00"],["13:00","17:00"]], ...} in the agent's wall-clock time.
+    weekly: Mapped[dict[str, Any]] = mapped_column(JSON, default=lambda: dict(DEFAULT_WEEKLY))
+    # [{"date": "2026-12-24", "windows": []}, ...]; empty windows = day off.
+    overrides: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    min_notice_minutes: Mapped[int] = mapped_column(Integer, default=240)
+    horizon_days: Mapped[int] = mapped_column(Integer, default=60)
+    buffer_before_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    buffer_after_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    slot_interval_minutes: Mapped[int] = mapped_column(Integer, default=30)
+    max_per_day: Mapped[int | None] = mapped_column(Integer, default=None)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    agent: Mapped[Agent] = relationship(back_populates="availability")
+
+
+class DashboardSession(Base):
+    """A logged-in dashboard session; expires, and logout deletes it."""
+
+    __tablename__ = "dashboard_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(128), primary_key=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+__all__ = ["Agent", "Availability", "DashboardSession"]

@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from shared.models.base import Base, UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from shared.models.agent import Agent
+
+# The predefined set every new agent starts with: (name, minutes, description, colour).
+PREDEFINED_MEETING_TYPES: tuple[tuple[str, int, str, str], ...] = (
+    ("Demo", 30, "A walk through the product, tailored to your team.", "#2563eb"),
+    ("Onboarding", 45, "Set-up help for new customers: accounts, integrations, first steps.", "#16a34a"),
+    ("Assistance", 15, "A quick call to solve one problem.", "#f59e0b"),
+)
+
+
+class MeetingType(Base):
+    __tablename__ = "meeting_types"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    duration_minutes: Mapped[int] = mapped_column(Integer)
+    description: Mapped[str] = mapped_column(Text, default="")
+    colour: Mapped[str] = mapped_column(String(16), default="#2563eb")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    # Soft delete: bookings keep pointing at the type they were made for.
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    agent: Mapped[Agent] = relationship(back_populates="meeting_types")

@@ -1,0 +1,141 @@
+"""One settings object for every front door (API, worker, dashboard, CLI).
+
+Read from the environment (names of SPEC §8 and §12) by pydantic-settings. Built by the caller
+(`Settings()`), never at import time, so tests and each process build their own.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+from urllib.parse import urlparse
+
+from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "dev-secret-key-change-me", "dev-admin-token"}
+DEV_SECRET_KEY = "dev-secret-key-change-me"
+DEV_ADMIN_TOKEN = "dev-admin-token"
+
+
+def _is_loopback_url(url: str) -> bool:
+    host = urlparse(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", populate_by_name=True)
+
+    environment: str = Field(
+        default="development",
+        validation_alias=AliasChoices("MEETINGS_ENV", "environment"),
+        description="development | test | production; placeholder secrets are refused in production.",
+    )
+    database_url: str = Field(
+        default_factory=lambda: f"sqlite:///{Path.cwd() / 'meetings.db'}",
+        validation_alias=AliasChoices("DATABASE_URL", "database_url"),
+    )
+    db_pool_size: int = Field(default=10, validation_alias=AliasChoices("MEETINGS_DB_POOL_SIZE", "db_pool_size"))
+    db_max_overflow: int = Field(
+        default=20, validation_alias=AliasChoices("MEETINGS_DB_MAX_OVERFLOW", "db_max_overflow")
+    )
+    base_url: str = Field(
+        default="http://127.0.0.1:8000", validation_alias=AliasChoices("MEETINGS_BASE_URL", "base_url")
+    )
+    dashboard_url: str = Field(
+        default="http://127.0.0.1:8501",
+        validation_alias=AliasChoices("MEETINGS_DASHBOARD_URL", "dashboard_url"),
+    )
+    admin_token: str = Field(
+        default=DEV_ADMIN_TOKEN, validation_alias=AliasChoices("MEETINGS_ADMIN_TOKEN", "admin_token")
+    )
+    secret_key: str = Field(
+        default=DEV_SECRET_KEY, validation_alias=AliasChoices("MEETINGS_SECRET_KEY", "secret_key")
+    )
+    embed_origins: str = Field(
+        default="*",
+        validation_alias=AliasChoices("MEETINGS_EMBED_ORIGINS", "embed_origins"),
+        description="Comma-separated origins allowed to call the widget API from a browser; * for any.",
+    )
+    smtp_url: str | None = Field(default=None, validation_alias=AliasChoices("SMTP_URL", "smtp_url"))
+    mail_from: str = Field(
+        default="Meetings <meetings@localhost>", validation_alias=AliasChoices("MEETINGS_MAIL_FROM", "mail_from")
+    )
+
+    google_client_id: str | None = Field(
+        default=None, validation_alias=AliasChoices("GOOGLE_CLIENT_ID", "google_client_id")
+    )
+    google_client_secret: str | None = Field(
+        default=None, validation_alias=AliasChoices("GOOGLE_CLIENT_SECRET", "google_client_secret")
+    )
+    google_redirect_uri: str | None = Field(
+        default=None, validation_alias=AliasChoices("GOOGLE_REDIRECT_URI", "google_redirect_uri")
+    )
+    google_auth_uri: str = Field(
+        default="https://accounts.google.com/o/oauth2/auth",
+        validation_alias=AliasChoices("GOOGLE_AUTH_URI", "google_auth_uri"),
+    )
+    google_token_uri: str = Field(
+        default="https://oauth2.googleapis.com/token",
+        validation_alias=AliasChoices("GOOGLE_TOKEN_URI", "google_token_uri"),
+    )
+    google_api_endpoint: str = Field(
+        default="https://www.googleapis.com/calendar/v3/",
+        validation_alias=AliasChoices("GOOGLE_API_ENDPOINT", "google_api_endpoint"),
+    )
+
+    worker_poll_seconds: float = Field(
+        default=1.0, validation_alias=AliasChoices("MEETINGS_WORKER_POLL_SECONDS", "worker_poll_seconds")
+    )
+    worker_lease_seconds: int = Field(
+        default=120, validation_alias=AliasChoices("MEETINGS_WORKER_LEASE_SECONDS", "worker_lease_seconds")
+    )
+
+    @field_validator("database_url")
+    @classmethod
+    def _normalise_postgres_driver(cls, value: str) -> str:
+        # Accept the common spellings and use psycopg 3, the driver we ship.
+        for prefix in ("postgres://", "postgresql://"):
+            if value.startswith(prefix):
+                return "postgresql+psycopg://" + value[len(prefix) :]
+        return value
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secrets(self) -> Settings:
+        if self.environment == "production":
+            for name in ("secret_key", "admin_token"):
+                if getattr(self, name) in PLACEHOLDER_SECRETS or len(getattr(self, name)) < 16:
+                    raise ValueError(f"{name.upper()} must be set to a real secret (≥16 chars) in production")
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def embed_origin_list(self) -> list[str]:
+        return [o.strip() for o in self.embed_origins.split(",") if o.strip()]
+
+    @property
+    def google_configured(self) -> bool:
+        return bool(self.google_client_id and self.google_client_secret and self.google_redirect_uri)
+
+    @property
+    def google_endpoints_are_loopback(self) -> bool:
+        return all(
+            _is_loopback_url(u) for u in (self.google_auth_uri, self.google_token_uri, self.google_api_endpoint)
+        )
+
+    def booking_url(self, link: str) -> str:
+        return f"{self.base_url.rstrip('/')}/b/{link}"
+
+    def manage_url(self, manage_token: str) -> str:
+        return f"{self.base_url.rstrip('/')}/manage/{manage_token}"
+
+    def ics_url(self, manage_token: str) -> str:
+        return f"{self.base_url.rstrip('/')}/api/v1/bookings/{manage_token}/ics"

@@ -1,0 +1,70 @@
+"""The FastAPI application: public widget API, admin API, OAuth callback, hosted pages, widget.js."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from sqlalchemy import text
+
+from shared.availability.busy import BusyTimeSource
+from shared.availability.service import default_sources
+from shared.db import build_engine, build_sessionmaker
+from shared.models import utcnow
+from shared.settings import Settings
+from widget_api.errors import install_error_handlers
+from widget_api.routes import admin, public
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    clock: Callable[[], datetime] = utcnow,
+    busy_sources: Callable[[], list[BusyTimeSource]] | None = None,
+) -> FastAPI:
+    """Build the app. The database engine is created at start-up (lifespan), never at import."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = build_engine(settings)
+        app.state.engine = engine
+        app.state.sessionmaker = build_sessionmaker(engine)
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="Meetings",
+        version="0.1.0",
+        description="Booking API for live-chat widgets: public widget endpoints and the admin API.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.clock = clock
+    app.state.busy_sources = busy_sources or default_sources
+    install_error_handlers(app)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.embed_origin_list,
+        allow_methods=["GET", "POST"],
+        allow_headers=["Content-Type", "Idempotency-Key"],
+    )
+    app.include_router(public.router)
+    app.include_router(admin.router)
+
+    @app.get("/healthz", tags=["ops"])
+    def healthz() -> dict[str, str]:
+        """200 when the database answers."""
+        with app.state.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        return {"status": "ok"}
+
+    return app
+
+
+def app_factory() -> FastAPI:
+    """Entry point for `uvicorn --factory widget_api.app:app_factory`."""
+    return create_app()

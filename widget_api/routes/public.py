@@ -1,0 +1,244 @@
+"""The public widget API (SPEC §6): no authentication, called by the widget from any embed origin."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Header, Query, Response, status
+
+from shared.agents.service import bookable_meeting_types, get_agent_by_link, get_bookable_meeting_type
+from shared.availability.service import available_days, available_slots
+from shared.booking import service as booking_service
+from shared.booking.schemas import BookingRequest
+from shared.contacts.errors import CLIENT_STEP_EVENTS, UnknownEvent
+from shared.contacts.service import contact_for_visitor, record_event
+from shared.errors import InvalidInput
+from shared.models import Booking
+from shared.notifications.ics import booking_ics
+from shared.settings import Settings
+from shared.timezones import zone
+from widget_api.deps import BusySourcesDep, NowDep, SessionDep, SettingsDep
+from widget_api.schemas import (
+    AgentPublic,
+    BookingCreated,
+    BookingIn,
+    BookingMeetingType,
+    BookingOut,
+    CancelIn,
+    DaysOut,
+    EventIn,
+    LinkOut,
+    MeetingTypePublic,
+    RescheduleIn,
+    SlotOut,
+    SlotsOut,
+)
+
+router = APIRouter(prefix="/api/v1", tags=["widget"])
+
+MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+ERRORS = {404: {"description": "Unknown link or meeting type"}, 422: {"description": "Invalid input"}}
+
+
+def _parse_date(value: str) -> date:
+    try:
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            raise ValueError
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(f"date must be YYYY-MM-DD, got {value!r}") from None
+
+
+def _booking_out(booking: Booking, settings: Settings) -> BookingOut:
+    invitee_zone = zone(booking.invitee_timezone)
+    return BookingOut(
+        id=booking.id,
+        status=booking.status,
+        start=booking.start_at.astimezone(invitee_zone),
+        end=booking.end_at.astimezone(invitee_zone),
+        timezone=booking.invitee_timezone,
+        agent=AgentPublic(name=booking.agent.name, timezone=booking.agent.timezone),
+        meeting_type=BookingMeetingType(
+            id=booking.meeting_type.id,
+            name=booking.meeting_type.name,
+            duration_minutes=booking.meeting_type.duration_minutes,
+        ),
+        first_name=booking.first_name,
+        last_name=booking.last_name,
+        company_name=booking.company_name,
+        email=booking.email,
+        description=booking.description,
+        cancel_reason=booking.cancel_reason,
+        manage_url=settings.manage_url(booking.manage_token),
+        ics_url=settings.ics_url(booking.manage_token),
+    )
+
+
+@router.get("/links/{link}", response_model=LinkOut, responses=ERRORS)
+def get_link(link: str, session: SessionDep) -> LinkOut:
+    """The agent behind a booking link and their bookable meeting types."""
+    agent = get_agent_by_link(session, link=link)
+    return LinkOut(
+        agent=AgentPublic(name=agent.name, timezone=agent.timezone),
+        meeting_types=[
+            MeetingTypePublic(id=m.id, name=m.name, duration_minutes=m.duration_minutes, description=m.description)
+            for m in bookable_meeting_types(session, agent=agent)
+        ],
+    )
+
+
+@router.get("/links/{link}/days", response_model=DaysOut, responses=ERRORS)
+def get_days(
+    link: str,
+    session: SessionDep,
+    now: NowDep,
+    sources: BusySourcesDep,
+    meeting_type_id: int,
+    month: Annotated[str, Query(description="YYYY-MM")],
+    tz: Annotated[str, Query(description="The invitee's IANA time zone")],
+) -> DaysOut:
+    """Dates of the month (in the invitee's zone) that have at least one free slot."""
+    if not MONTH.fullmatch(month):
+        raise InvalidInput(f"month must be YYYY-MM, got {month!r}")
+    display_zone = zone(tz)
+    agent = get_agent_by_link(session, link=link)
+    meeting_type = get_bookable_meeting_type(session, agent=agent, meeting_type_id=meeting_type_id)
+    days = available_days(
+        session, agent=agent, meeting_type=meeting_type, month=month, display_zone=display_zone, now=now,
+        sources=sources,
+    )
+    return DaysOut(timezone=tz, days=[d.isoformat() for d in days])
+
+
+@router.get("/links/{link}/slots", response_model=SlotsOut, responses=ERRORS)
+def get_slots(
+    link: str,
+    session: SessionDep,
+    now: NowDep,
+    sources: BusySourcesDep,
+    meeting_type_id: int,
+    date: Annotated[str, Query(description="YYYY-MM-DD in the invitee's zone")],
+    tz: Annotated[str, Query(description="The invitee's IANA time zone")],
+) -> SlotsOut:
+    """Free slots starting on that date in the invitee's zone, with times in that zone."""
+    day = _parse_date(date)
+    display_zone = zone(tz)
+    agent = get_agent_by_link(session, link=link)
+    meeting_type = get_bookable_meeting_type(session, agent=agent, meeting_type_id=meeting_type_id)
+    slots = available_slots(
+        session, agent=agent, meeting_type=meeting_type, day=day, display_zone=display_zone, now=now,
+        sources=sources,
+    )
+    return SlotsOut(
+        timezone=tz,
+        slots=[SlotOut(start=s.start.astimezone(display_zone), end=s.end.astimezone(display_zone)) for s in slots],
+    )
+
+
+@router.post("/events", status_code=status.HTTP_202_ACCEPTED, responses=ERRORS)
+def post_event(body: EventIn, session: SessionDep, now: NowDep) -> dict[str, str]:
+    """Record a funnel step (calendar_1st_step … calendar_3rd_step) of one widget session."""
+    if body.name not in CLIENT_STEP_EVENTS:
+        raise UnknownEvent(body.name)
+    agent = get_agent_by_link(session, link=body.link)
+    meeting_type_id = None
+    if body.meeting_type_id is not None:
+        meeting_type_id = get_bookable_meeting_type(session, agent=agent, meeting_type_id=body.meeting_type_id).id
+    chosen_date = _parse_date(body.date).isoformat() if body.date is not None else None
+    contact = contact_for_visitor(session, visitor_id=body.visitor_id)
+    record_event(
+        session,
+        name=body.name,
+        contact_id=contact.id,
+        agent_id=agent.id,
+        meeting_type_id=meeting_type_id,
+        session_id=body.session_id,
+        visitor_id=body.visitor_id,
+        chosen_date=chosen_date,
+        chosen_start=body.start,
+        occurred_at=now,
+    )
+    return {"status": "accepted"}
+
+
+@router.post(
+    "/links/{link}/bookings",
+    status_code=status.HTTP_201_CREATED,
+    response_model=BookingCreated,
+    responses={**ERRORS, 409: {"description": "Slot no longer available"}},
+)
+def create_booking(
+    link: str,
+    body: BookingIn,
+    response: Response,
+    session: SessionDep,
+    settings: SettingsDep,
+    now: NowDep,
+    sources: BusySourcesDep,
+    idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
+) -> BookingCreated:
+    """Book a call. A retry with the same Idempotency-Key returns the same booking (200)."""
+    booking, created = booking_service.book(
+        session,
+        link=link,
+        request=BookingRequest(**body.model_dump()),
+        idempotency_key=idempotency_key,
+        now=now,
+        sources=sources,
+    )
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    invitee_zone = zone(booking.invitee_timezone)
+    return BookingCreated(
+        id=booking.id,
+        start=booking.start_at.astimezone(invitee_zone),
+        end=booking.end_at.astimezone(invitee_zone),
+        manage_url=settings.manage_url(booking.manage_token),
+        ics_url=settings.ics_url(booking.manage_token),
+    )
+
+
+@router.get("/bookings/{manage_token}", response_model=BookingOut, responses=ERRORS)
+def get_booking(manage_token: str, session: SessionDep, settings: SettingsDep) -> BookingOut:
+    return _booking_out(booking_service.get_booking_by_token(session, manage_token=manage_token), settings)
+
+
+@router.post("/bookings/{manage_token}/cancel", response_model=BookingOut, responses=ERRORS)
+def cancel_booking(
+    manage_token: str,
+    session: SessionDep,
+    settings: SettingsDep,
+    now: NowDep,
+    body: Annotated[CancelIn | None, Body()] = None,
+) -> BookingOut:
+    booking = booking_service.cancel(
+        session, manage_token=manage_token, reason=body.reason if body else None, now=now
+    )
+    return _booking_out(booking, settings)
+
+
+@router.post(
+    "/bookings/{manage_token}/reschedule",
+    response_model=BookingOut,
+    responses={**ERRORS, 409: {"description": "Slot no longer available or booking cancelled"}},
+)
+def reschedule_booking(
+    manage_token: str, body: RescheduleIn, session: SessionDep, settings: SettingsDep, now: NowDep,
+    sources: BusySourcesDep,
+) -> BookingOut:
+    booking = booking_service.reschedule(
+        session, manage_token=manage_token, start=body.start, now=now, sources=sources
+    )
+    return _booking_out(booking, settings)
+
+
+@router.get("/bookings/{manage_token}/ics", responses={200: {"content": {"text/calendar": {}}}, **ERRORS})
+def booking_ics_download(manage_token: str, session: SessionDep) -> Response:
+    booking = booking_service.get_booking_by_token(session, manage_token=manage_token)
+    return Response(
+        content=booking_ics(booking),
+        media_type="text/calendar; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="booking-{booking.id}.ics"'},
+    )
