@@ -16,7 +16,7 @@ from shared.db import build_engine, build_sessionmaker
 from shared.models import utcnow
 from shared.settings import Settings
 from widget_api.errors import install_error_handlers
-from widget_api.routes import admin, public
+from widget_api.routes import admin, manage, oauth, pages, public
 
 
 def create_app(
@@ -54,6 +54,9 @@ def create_app(
     )
     app.include_router(public.router)
     app.include_router(admin.router)
+    app.include_router(oauth.router)
+    app.include_router(pages.router)
+    app.include_router(manage.router)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:
