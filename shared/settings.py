@@ -54,9 +54,7 @@ class Settings(BaseSettings):
     admin_token: str = Field(
         default=DEV_ADMIN_TOKEN, validation_alias=AliasChoices("MEETINGS_ADMIN_TOKEN", "admin_token")
     )
-    secret_key: str = Field(
-        default=DEV_SECRET_KEY, validation_alias=AliasChoices("MEETINGS_SECRET_KEY", "secret_key")
-    )
+    secret_key: str = Field(default=DEV_SECRET_KEY, validation_alias=AliasChoices("MEETINGS_SECRET_KEY", "secret_key"))
     embed_origins: str = Field(
         default="*",
         validation_alias=AliasChoices("MEETINGS_EMBED_ORIGINS", "embed_origins"),
@@ -127,9 +125,7 @@ class Settings(BaseSettings):
 
     @property
     def google_endpoints_are_loopback(self) -> bool:
-        return all(
-            _is_loopback_url(u) for u in (self.google_auth_uri, self.google_token_uri, self.google_api_endpoint)
-        )
+        return all(_is_loopback_url(u) for u in (self.google_auth_uri, self.google_token_uri, self.google_api_endpoint))
 
     def booking_url(self, link: str) -> str:
         return f"{self.base_url.rstrip('/')}/b/{link}"

@@ -43,14 +43,10 @@ NowDep = Annotated[datetime, Depends(get_now)]
 BusySourcesDep = Annotated[list[BusyTimeSource], Depends(get_busy_sources)]
 
 
-def require_admin(
-    settings: SettingsDep, authorization: Annotated[str | None, Header()] = None
-) -> None:
+def require_admin(settings: SettingsDep, authorization: Annotated[str | None, Header()] = None) -> None:
     """Manager scope: `Authorization: Bearer <MEETINGS_ADMIN_TOKEN>`, compared in constant time."""
     if not authorization:
-        raise HTTPException(
-            status_code=401, detail="missing bearer token", headers={"WWW-Authenticate": "Bearer"}
-        )
+        raise HTTPException(status_code=401, detail="missing bearer token", headers={"WWW-Authenticate": "Bearer"})
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise HTTPException(

@@ -37,7 +37,12 @@ def rules_from_model(availability: Availability) -> AvailabilityRules:
 
 
 def booked_per_local_day(
-    session: Session, *, agent: Agent, zone: ZoneInfo, start: datetime, end: datetime,
+    session: Session,
+    *,
+    agent: Agent,
+    zone: ZoneInfo,
+    start: datetime,
+    end: datetime,
     exclude_booking_id: int | None = None,
 ) -> dict[date, int]:
     query = select(Booking.start_at).where(
@@ -80,7 +85,11 @@ class AgentAvailability:
         self.busy = BusyTimeline(intervals)
         self.booked_per_day = (
             booked_per_local_day(
-                session, agent=agent, zone=self.rules.zone, start=start - margin, end=end + margin,
+                session,
+                agent=agent,
+                zone=self.rules.zone,
+                start=start - margin,
+                end=end + margin,
                 exclude_booking_id=exclude_booking_id,
             )
             if self.rules.max_per_day is not None
@@ -116,7 +125,11 @@ def available_days(
     if end <= now or start > horizon_end:
         return []
     data = AgentAvailability(
-        session, agent=agent, sources=sources, start=max(start, now), end=min(end, horizon_end + timedelta(days=1)),
+        session,
+        agent=agent,
+        sources=sources,
+        start=max(start, now),
+        end=min(end, horizon_end + timedelta(days=1)),
         fresh=False,
     )
     return days_with_free_slots(
@@ -158,6 +171,11 @@ def available_slots(
 
 
 def count_confirmed(session: Session, *, agent_id: int) -> int:
-    return session.scalar(
-        select(func.count()).select_from(Booking).where(Booking.agent_id == agent_id, Booking.status == STATUS_CONFIRMED)
-    ) or 0
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Booking)
+            .where(Booking.agent_id == agent_id, Booking.status == STATUS_CONFIRMED)
+        )
+        or 0
+    )

@@ -228,7 +228,12 @@ def reschedule(
     meeting_type = booking.meeting_type
     lock_agent(session, agent_id=agent.id)
     _check_slot(
-        session, agent=agent, meeting_type=meeting_type, start=start, now=now, sources=sources,
+        session,
+        agent=agent,
+        meeting_type=meeting_type,
+        start=start,
+        now=now,
+        sources=sources,
         exclude_booking_id=booking.id,
     )
     previous_start = booking.start_at

@@ -15,9 +15,7 @@ if TYPE_CHECKING:
 ROLE_AGENT = "agent"
 ROLE_MANAGER = "manager"
 
-DEFAULT_WEEKLY: dict[str, list[list[str]]] = {
-    day: [["09:00", "17:00"]] for day in ("mon", "tue", "wed", "thu", "fri")
-}
+DEFAULT_WEEKLY: dict[str, list[list[str]]] = {day: [["09:00", "17:00"]] for day in ("mon", "tue", "wed", "thu", "fri")}
 
 
 class Agent(Base):

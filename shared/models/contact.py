@@ -49,15 +49,11 @@ class Event(Base):
     contact_id: Mapped[int | None] = mapped_column(
         ForeignKey("contacts.id", ondelete="SET NULL"), index=True, default=None
     )
-    agent_id: Mapped[int | None] = mapped_column(
-        ForeignKey("agents.id", ondelete="SET NULL"), index=True, default=None
-    )
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"), index=True, default=None)
     meeting_type_id: Mapped[int | None] = mapped_column(
         ForeignKey("meeting_types.id", ondelete="SET NULL"), default=None
     )
-    booking_id: Mapped[int | None] = mapped_column(
-        ForeignKey("bookings.id", ondelete="SET NULL"), default=None
-    )
+    booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id", ondelete="SET NULL"), default=None)
     session_id: Mapped[str | None] = mapped_column(String(100), default=None)
     visitor_id: Mapped[str | None] = mapped_column(String(100), index=True, default=None)
     # Context the user chose (not attributes): the date of step 2, the start of step 3.

@@ -106,7 +106,12 @@ def get_days(
     agent = get_agent_by_link(session, link=link)
     meeting_type = get_bookable_meeting_type(session, agent=agent, meeting_type_id=meeting_type_id)
     days = available_days(
-        session, agent=agent, meeting_type=meeting_type, month=month, display_zone=display_zone, now=now,
+        session,
+        agent=agent,
+        meeting_type=meeting_type,
+        month=month,
+        display_zone=display_zone,
+        now=now,
         sources=sources,
     )
     return DaysOut(timezone=tz, days=[d.isoformat() for d in days])
@@ -128,7 +133,12 @@ def get_slots(
     agent = get_agent_by_link(session, link=link)
     meeting_type = get_bookable_meeting_type(session, agent=agent, meeting_type_id=meeting_type_id)
     slots = available_slots(
-        session, agent=agent, meeting_type=meeting_type, day=day, display_zone=display_zone, now=now,
+        session,
+        agent=agent,
+        meeting_type=meeting_type,
+        day=day,
+        display_zone=display_zone,
+        now=now,
         sources=sources,
     )
     return SlotsOut(
@@ -213,9 +223,7 @@ def cancel_booking(
     now: NowDep,
     body: Annotated[CancelIn | None, Body()] = None,
 ) -> BookingOut:
-    booking = booking_service.cancel(
-        session, manage_token=manage_token, reason=body.reason if body else None, now=now
-    )
+    booking = booking_service.cancel(session, manage_token=manage_token, reason=body.reason if body else None, now=now)
     return _booking_out(booking, settings)
 
 
@@ -225,12 +233,14 @@ def cancel_booking(
     responses={**ERRORS, 409: {"description": "Slot no longer available or booking cancelled"}},
 )
 def reschedule_booking(
-    manage_token: str, body: RescheduleIn, session: SessionDep, settings: SettingsDep, now: NowDep,
+    manage_token: str,
+    body: RescheduleIn,
+    session: SessionDep,
+    settings: SettingsDep,
+    now: NowDep,
     sources: BusySourcesDep,
 ) -> BookingOut:
-    booking = booking_service.reschedule(
-        session, manage_token=manage_token, start=body.start, now=now, sources=sources
-    )
+    booking = booking_service.reschedule(session, manage_token=manage_token, start=body.start, now=now, sources=sources)
     return _booking_out(booking, settings)
 
 
