@@ -1,11 +1,14 @@
 """Shared fixtures: a migrated database per test, the app with a pinned clock, an HTTP client.
 
-Each test gets its own copy of a database migrated once per run (SQLite file copy), so tests are
-isolated without deleting anything afterwards.
+Every test that uses the database runs twice: on SQLite and on a real PostgreSQL server started for
+the run (tests/pg.py). Each test gets its own copy of a database migrated once per run (a SQLite file
+copy, or `CREATE DATABASE … TEMPLATE` on PostgreSQL), so tests are isolated without deleting
+anything afterwards. MEETINGS_TEST_DATABASES=sqlite (or postgresql) narrows the run to one backend.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -19,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from shared.db import build_engine, build_sessionmaker
 from shared.migrate import upgrade_to_head
 from shared.settings import Settings
+from tests.pg import ThrowawayPostgres
 from widget_api.app import create_app
 
 # A Monday morning, so default Mon–Fri 09:00–17:00 availability has slots later today and this week.
@@ -46,10 +50,35 @@ def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture
-def database_url(tmp_path: Path, migrated_template: Path) -> str:
+BACKENDS = [b.strip() for b in os.environ.get("MEETINGS_TEST_DATABASES", "sqlite,postgresql").split(",") if b.strip()]
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster() -> Iterator[ThrowawayPostgres]:
+    cluster = ThrowawayPostgres()
+    cluster.start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_template(postgres_cluster: ThrowawayPostgres) -> str:
+    name = postgres_cluster.create_database()
+    upgrade_to_head(postgres_cluster.url(name))
+    return name
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "postgresql":
+        cluster: ThrowawayPostgres = request.getfixturevalue("postgres_cluster")
+        template: str = request.getfixturevalue("postgres_template")
+        return cluster.url(cluster.create_database(template=template))
+    template_path: Path = request.getfixturevalue("migrated_template")
     path = tmp_path / "meetings.db"
-    shutil.copyfile(migrated_template, path)
+    shutil.copyfile(template_path, path)
     return f"sqlite:///{path}"
 
 
