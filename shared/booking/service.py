@@ -13,6 +13,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -144,24 +145,16 @@ def book(
     except IntegrityError as error:  # only reachable if the agent lock were bypassed
         raise SlotUnavailable("slot no longer available") from error
 
-    context = {
-        "contact_id": contact.id,
-        "agent_id": agent.id,
-        "meeting_type_id": meeting_type.id,
-        "booking_id": booking.id,
-        "session_id": request.session_id,
-        "visitor_id": request.visitor_id,
-        "chosen_date": request.start.astimezone(zone(request.timezone)).date().isoformat(),
-        "chosen_start": request.start,
-        "occurred_at": now,
-    }
-    record_event(
+    _record_booking_event(
         session,
+        booking=booking,
         name="calendar_4th_step_submit",
         attributes={field: getattr(request, field) for field in STEP4_ATTRIBUTES},
-        **context,
+        now=now,
     )
-    record_event(session, name="booking_confirmed", attributes={"booking_id": booking.id}, **context)
+    _record_booking_event(
+        session, booking=booking, name="booking_confirmed", attributes={"booking_id": booking.id}, now=now
+    )
     plan_booking_effects(session, booking=booking, event="created")
     return booking, True
 
@@ -173,16 +166,24 @@ def get_booking_by_token(session: Session, *, manage_token: str) -> Booking:
     return booking
 
 
-def _timeline_context(booking: Booking, now: datetime) -> dict[str, object]:
-    return {
-        "contact_id": booking.contact_id,
-        "agent_id": booking.agent_id,
-        "meeting_type_id": booking.meeting_type_id,
-        "booking_id": booking.id,
-        "session_id": booking.session_id,
-        "visitor_id": booking.visitor_id,
-        "occurred_at": now,
-    }
+def _record_booking_event(
+    session: Session, *, booking: Booking, name: str, attributes: dict[str, Any], now: datetime
+) -> None:
+    """A timeline event of this booking, with its context (agent, type, session, visitor, chosen time)."""
+    record_event(
+        session,
+        name=name,
+        attributes=attributes,
+        contact_id=booking.contact_id,
+        agent_id=booking.agent_id,
+        meeting_type_id=booking.meeting_type_id,
+        booking_id=booking.id,
+        session_id=booking.session_id,
+        visitor_id=booking.visitor_id,
+        chosen_date=booking.start_at.astimezone(zone(booking.invitee_timezone)).date().isoformat(),
+        chosen_start=booking.start_at,
+        occurred_at=now,
+    )
 
 
 def cancel(session: Session, *, manage_token: str, reason: str | None, now: datetime) -> Booking:
@@ -200,11 +201,12 @@ def cancel_booking(session: Session, *, booking: Booking, reason: str | None, no
     booking.cancelled_at = now
     booking.sequence += 1
     session.flush()
-    record_event(
+    _record_booking_event(
         session,
+        booking=booking,
         name="booking_cancelled",
         attributes={"booking_id": booking.id, "reason": reason or ""},
-        **_timeline_context(booking, now),  # type: ignore[arg-type]
+        now=now,
     )
     plan_booking_effects(session, booking=booking, event="cancelled")
     return booking
@@ -245,11 +247,12 @@ def reschedule(
         session.flush()
     except IntegrityError as error:
         raise SlotUnavailable("slot no longer available") from error
-    record_event(
+    _record_booking_event(
         session,
+        booking=booking,
         name="booking_rescheduled",
         attributes={"booking_id": booking.id, "from": previous_start.isoformat(), "to": start.isoformat()},
-        **_timeline_context(booking, now),  # type: ignore[arg-type]
+        now=now,
     )
     plan_booking_effects(session, booking=booking, event="rescheduled")
     return booking

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header, Query, Response, status
 
@@ -39,7 +39,10 @@ from widget_api.schemas import (
 router = APIRouter(prefix="/api/v1", tags=["widget"])
 
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
-ERRORS = {404: {"description": "Unknown link or meeting type"}, 422: {"description": "Invalid input"}}
+ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {"description": "Unknown link or meeting type"},
+    422: {"description": "Invalid input"},
+}
 
 
 def _parse_date(value: str) -> date:
