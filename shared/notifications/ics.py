@@ -1,45 +1,91 @@
-"""iCalendar invitations built with the icalendar library; one stable UID per booking."""
+"""iCalendar invitations built with the icalendar library; one stable UID per booking.
+
+REQUEST on booking and reschedule, CANCEL on cancellation; SEQUENCE is the booking's sequence
+(bumped by every reschedule and cancel) so calendar clients replace the earlier version instead of
+adding a second event. All times are written in UTC (`…Z`), so no VTIMEZONE is needed.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+import hashlib
+from datetime import UTC, datetime
+from typing import Literal
 
 from icalendar import Calendar, Event, vCalAddress, vText
 
-from shared.models import STATUS_CANCELLED, Booking
+from shared.models import STATUS_CANCELLED, Booking, utcnow
+
+IcsMethod = Literal["REQUEST", "CANCEL"]
 
 
 def booking_uid(booking: Booking) -> str:
-    return f"booking-{booking.id}-{booking.manage_token[:16]}@meetings"
+    """Stable for the life of the booking and unique across installations.
+
+    Derived from a hash of the manage token so the invitation never carries the token itself.
+    """
+    digest = hashlib.sha256(f"meetings-uid:{booking.manage_token}".encode()).hexdigest()[:24]
+    return f"booking-{booking.id}-{digest}@meetings"
 
 
-def booking_ics(booking: Booking, *, method: str | None = None, now: datetime | None = None) -> str:
-    """A VCALENDAR with one VEVENT; method REQUEST for invitations, CANCEL for cancellations."""
-    method = method or ("CANCEL" if booking.status == STATUS_CANCELLED else "REQUEST")
+def booking_ics(
+    booking: Booking,
+    *,
+    method: IcsMethod | None = None,
+    now: datetime | None = None,
+    manage_url: str | None = None,
+) -> str:
+    """A VCALENDAR with one VEVENT; method REQUEST for invitations, CANCEL for cancellations.
+
+    `manage_url` (the invitee's copy only) is added to the description and as the event URL.
+    """
+    cancelled = booking.status == STATUS_CANCELLED
+    method = method or ("CANCEL" if cancelled else "REQUEST")
     calendar = Calendar()
     calendar.add("prodid", "-//Meetings//Booking//EN")
     calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
     calendar.add("method", method)
+
     event = Event()
     event.add("uid", booking_uid(booking))
-    event.add("dtstamp", now or booking.updated_at or booking.created_at)
-    event.add("dtstart", booking.start_at)
-    event.add("dtend", booking.end_at)
+    event.add("dtstamp", (now or utcnow()).astimezone(UTC))
+    event.add("dtstart", booking.start_at.astimezone(UTC))
+    event.add("dtend", booking.end_at.astimezone(UTC))
     event.add("sequence", booking.sequence)
-    event.add("summary", f"{booking.meeting_type.name} with {booking.agent.name}")
-    lines = [f"{booking.first_name} {booking.last_name}".strip()]
-    if booking.company_name:
-        lines.append(booking.company_name)
-    if booking.description:
-        lines.extend(["", booking.description])
-    event.add("description", "\n".join(lines))
-    event.add("status", "CANCELLED" if booking.status == STATUS_CANCELLED else "CONFIRMED")
+    event.add("summary", f"{booking.meeting_type.name}: {booking.agent.name} and {_invitee_name(booking)}")
+    event.add("description", _description(booking, manage_url))
+    event.add("status", "CANCELLED" if method == "CANCEL" else "CONFIRMED")
+    event.add("transp", "OPAQUE")
+    if manage_url:
+        event.add("url", manage_url)
+
     organizer = vCalAddress(f"mailto:{booking.agent.email}")
     organizer.params["cn"] = vText(booking.agent.name)
-    event["organizer"] = organizer
+    organizer.params["role"] = vText("CHAIR")
+    event.add("organizer", organizer, encode=False)
     attendee = vCalAddress(f"mailto:{booking.email}")
-    attendee.params["cn"] = vText(f"{booking.first_name} {booking.last_name}".strip())
+    attendee.params["cn"] = vText(_invitee_name(booking))
     attendee.params["role"] = vText("REQ-PARTICIPANT")
-    event.add("attendee", attendee, encode=0)
+    attendee.params["partstat"] = vText("ACCEPTED")
+    attendee.params["cutype"] = vText("INDIVIDUAL")
+    event.add("attendee", attendee, encode=False)
     calendar.add_component(event)
     return calendar.to_ical().decode()
+
+
+def _invitee_name(booking: Booking) -> str:
+    return f"{booking.first_name} {booking.last_name}".strip()
+
+
+def _description(booking: Booking, manage_url: str | None) -> str:
+    lines = [f"{booking.meeting_type.name} ({booking.meeting_type.duration_minutes} min)"]
+    lines.append(f"With: {_invitee_name(booking)} <{booking.email}>")
+    if booking.company_name:
+        lines.append(f"Company: {booking.company_name}")
+    if booking.description:
+        lines.extend(["", booking.description])
+    if booking.status == STATUS_CANCELLED and booking.cancel_reason:
+        lines.extend(["", f"Cancelled: {booking.cancel_reason}"])
+    if manage_url:
+        lines.extend(["", f"Cancel or reschedule: {manage_url}"])
+    return "\n".join(lines)

@@ -1,6 +1,11 @@
-"""Which emails a booking change produces. Rendering and sending happen in the worker."""
+"""Which emails a change produces, planned as outbox jobs in the caller's transaction.
+
+Rendering and sending happen later in the worker (shared.notifications.delivery).
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -8,6 +13,7 @@ from shared.models import Booking
 from shared.outbox.service import enqueue
 
 EMAIL_JOB = "email.booking"
+AGENT_NOTICE_JOB = "email.agent_notice"
 
 
 def plan_booking_emails(session: Session, *, booking: Booking, event: str) -> None:
@@ -21,3 +27,20 @@ def plan_booking_emails(session: Session, *, booking: Booking, event: str) -> No
             booking_id=booking.id,
             agent_id=booking.agent_id,
         )
+
+
+def plan_agent_notice(
+    session: Session, *, agent_id: int, template: str, context: dict[str, Any], dedupe_key: str | None = None
+) -> None:
+    """Queue a notice email to an agent (template e.g. "calendar_reconnect"; context: JSON values).
+
+    Give a dedupe_key (e.g. "notice:calendar_reconnect:agent:7:<connection updated_at>") when the
+    same cause could plan it twice.
+    """
+    enqueue(
+        session,
+        kind=AGENT_NOTICE_JOB,
+        payload={"agent_id": agent_id, "template": template, "context": context},
+        dedupe_key=dedupe_key,
+        agent_id=agent_id,
+    )

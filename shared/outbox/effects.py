@@ -13,9 +13,11 @@ from sqlalchemy.orm import Session
 
 from shared.models import Booking
 from shared.notifications.planning import plan_booking_emails
+from shared.notifications.webhooks import plan_booking_webhooks
 
 BookingChange = Literal["created", "cancelled", "rescheduled"]
 
 
 def plan_booking_effects(session: Session, *, booking: Booking, event: BookingChange) -> None:
     plan_booking_emails(session, booking=booking, event=event)
+    plan_booking_webhooks(session, booking=booking, event=event)
