@@ -1,0 +1,62 @@
+"""The demo data is realistic: it keeps every agent's rules and has the shape the product writes."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from shared.db import session_scope
+from shared.demo import seed_demo
+from shared.models import Agent, Booking, Event, OutboxJob
+from shared.settings import Settings
+from tests.conftest import Clock
+
+
+def test_demo_bookings_keep_the_agents_rules_and_events_their_shape(
+    db: sessionmaker[Session], settings: Settings, clock: Clock
+) -> None:
+    now = clock.now
+    with session_scope(db) as session:
+        summary = seed_demo(session, now=now, settings=settings)
+    assert summary.created
+
+    with session_scope(db) as session:
+        agents = {a.id: a for a in session.scalars(select(Agent))}
+        bookings = list(session.scalars(select(Booking).order_by(Booking.start_at)))
+        events = list(session.scalars(select(Event)))
+        jobs = list(session.scalars(select(OutboxJob)))
+
+    by_agent: dict[int, list[Booking]] = defaultdict(list)
+    for booking in bookings:
+        if booking.status == "confirmed":
+            by_agent[booking.agent_id].append(booking)
+    for agent_id, confirmed in by_agent.items():
+        rules = agents[agent_id].availability
+        # Whichever of two neighbours was booked second kept its own buffer towards the other.
+        gap = timedelta(minutes=min(rules.buffer_before_minutes, rules.buffer_after_minutes))
+        for earlier, later in zip(confirmed, confirmed[1:], strict=False):
+            assert earlier.end_at + gap <= later.start_at
+        if rules.max_per_day is not None:
+            zone = ZoneInfo(rules.timezone)
+            per_day = Counter(b.start_at.astimezone(zone).date() for b in confirmed)
+            assert max(per_day.values()) <= rules.max_per_day
+    priya = next(a for a in agents.values() if a.email == "priya@example.com")
+    assert priya.availability.max_per_day == 4
+
+    assert all(e.occurred_at <= now for e in events)
+    submits = {e.booking_id: e for e in events if e.name == "calendar_4th_step_submit"}
+    assert set(submits) == {b.id for b in bookings}
+    for booking in bookings:
+        submit = submits[booking.id]
+        assert submit.session_id == booking.session_id
+        assert submit.chosen_start == booking.start_at
+        assert submit.attributes["email"] == booking.email
+        assert booking.created_at == submit.occurred_at < booking.start_at
+    # Emails exist only for calls still ahead: the past ones' emails went out long ago.
+    future = {b.id for b in bookings if b.start_at > now}
+    assert future
+    assert {j.booking_id for j in jobs} == future
