@@ -1,4 +1,4 @@
-from shared.errors import Conflict, NotFound
+from shared.errors import Conflict, InvalidInput, NotFound
 
 
 class LinkNotFound(NotFound):
@@ -19,3 +19,16 @@ class MeetingTypeNotFound(NotFound):
 class EmailTaken(Conflict):
     def __init__(self) -> None:
         super().__init__("an agent with this email already exists")
+
+
+class CalendarNotConnected(NotFound):
+    def __init__(self) -> None:
+        super().__init__("no calendar connected")
+
+
+class InvalidAvailability(InvalidInput):
+    """An availability setting that cannot be stored; the message names the field and the rule."""
+
+
+class InvalidMeetingType(InvalidInput):
+    """A meeting type field out of range; the message names the field and the rule."""

@@ -3,13 +3,39 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
+from datetime import datetime
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
 
-from shared.agents.errors import AgentNotFound, EmailTaken, LinkNotFound, MeetingTypeNotFound
-from shared.models import PREDEFINED_MEETING_TYPES, Agent, Availability, MeetingType
+from shared.agents.errors import (
+    AgentNotFound,
+    CalendarNotConnected,
+    EmailTaken,
+    InvalidMeetingType,
+    LinkNotFound,
+    MeetingTypeNotFound,
+)
+from shared.agents.schemas import DEFAULT_COLOUR, AvailabilityInput, MeetingTypeChanges
+from shared.agents.validation import (
+    check_active,
+    check_availability,
+    check_colour,
+    check_description,
+    check_duration,
+    check_name,
+)
+from shared.models import (
+    PREDEFINED_MEETING_TYPES,
+    Agent,
+    Availability,
+    CalendarConnection,
+    MeetingType,
+    utcnow,
+)
 from shared.models.agent import DEFAULT_WEEKLY, ROLE_AGENT
+from shared.models.calendar import STATUS_DISCONNECTED
 from shared.timezones import validate_timezone
 
 
@@ -30,9 +56,12 @@ def create_agent(
     """Create an agent with default availability (Mon–Fri 09:00–17:00) and the predefined meeting types."""
     validate_timezone(timezone)
     email = email.strip()
-    if session.scalar(select(Agent.id).where(Agent.email == email)) is not None:
+    # Case-insensitive: Ada@Example.com and ada@example.com are one mailbox in practice.
+    if session.scalar(select(Agent.id).where(func.lower(Agent.email) == email.lower())) is not None:
         raise EmailTaken()
-    agent = Agent(name=name, email=email, timezone=timezone, role=role, link=new_link(), password_hash=password_hash)
+    agent = Agent(
+        name=name, email=email, timezone=timezone, role=role, link=new_link(), password_hash=password_hash
+    )
     agent.availability = Availability(
         timezone=timezone,
         weekly={day: [list(w) for w in windows] for day, windows in DEFAULT_WEEKLY.items()},
@@ -45,7 +74,9 @@ def create_agent(
         max_per_day=None,
     )
     agent.meeting_types = [
-        MeetingType(name=n, duration_minutes=minutes, description=text, colour=colour, position=i, active=True)
+        MeetingType(
+            name=n, duration_minutes=minutes, description=text, colour=colour, position=i, active=True
+        )
         for i, (n, minutes, text, colour) in enumerate(PREDEFINED_MEETING_TYPES)
     ]
     session.add(agent)
@@ -80,7 +111,11 @@ def bookable_meeting_types(session: Session, *, agent: Agent) -> list[MeetingTyp
     return list(
         session.scalars(
             select(MeetingType)
-            .where(MeetingType.agent_id == agent.id, MeetingType.active.is_(True), MeetingType.deleted_at.is_(None))
+            .where(
+                MeetingType.agent_id == agent.id,
+                MeetingType.active.is_(True),
+                MeetingType.deleted_at.is_(None),
+            )
             .order_by(MeetingType.position, MeetingType.id)
         )
     )
@@ -97,3 +132,163 @@ def get_bookable_meeting_type(session: Session, *, agent: Agent, meeting_type_id
     ):
         raise MeetingTypeNotFound()
     return meeting_type
+
+
+def list_agents(session: Session, *, include_inactive: bool = True) -> list[Agent]:
+    """All agents by id, with their calendar connection loaded (for the status column)."""
+    query = select(Agent).options(selectinload(Agent.calendar_connection)).order_by(Agent.id)
+    if not include_inactive:
+        query = query.where(Agent.active.is_(True))
+    return list(session.scalars(query).unique())
+
+
+def get_availability(session: Session, *, agent_id: int) -> Availability:
+    return get_agent(session, agent_id=agent_id).availability
+
+
+def update_availability(session: Session, *, agent_id: int, data: AvailabilityInput) -> Availability:
+    """Replace the agent's availability (and time zone) after checking every field.
+
+    InvalidAvailability names the first bad field; nothing is changed then. Windows are stored
+    sorted, overrides sorted by date.
+    """
+    agent = get_agent(session, agent_id=agent_id)
+    values = check_availability(data)
+    availability = agent.availability
+    if availability is None:
+        availability = Availability(agent_id=agent.id)
+        agent.availability = availability
+    for key, value in values.items():
+        setattr(availability, key, value)
+    # The agent's zone is the zone of their hours: one setting in the dashboard, one truth.
+    agent.timezone = values["timezone"]
+    session.flush()
+    return availability
+
+
+def list_meeting_types(session: Session, *, agent_id: int) -> list[MeetingType]:
+    """The agent's meeting types in their order, inactive ones included, deleted ones not."""
+    get_agent(session, agent_id=agent_id)
+    return list(
+        session.scalars(
+            select(MeetingType)
+            .where(MeetingType.agent_id == agent_id, MeetingType.deleted_at.is_(None))
+            .order_by(MeetingType.position, MeetingType.id)
+        )
+    )
+
+
+def get_meeting_type(session: Session, *, meeting_type_id: int, agent_id: int | None = None) -> MeetingType:
+    """A meeting type that is not deleted; with agent_id, only that agent's (others look missing)."""
+    meeting_type = session.get(MeetingType, meeting_type_id)
+    if (
+        meeting_type is None
+        or meeting_type.deleted_at is not None
+        or (agent_id is not None and meeting_type.agent_id != agent_id)
+    ):
+        raise MeetingTypeNotFound()
+    return meeting_type
+
+
+def create_meeting_type(
+    session: Session,
+    *,
+    agent_id: int,
+    name: str,
+    duration_minutes: int,
+    description: str = "",
+    colour: str = DEFAULT_COLOUR,
+    active: bool = True,
+) -> MeetingType:
+    """Add a meeting type at the end of the agent's list. InvalidMeetingType names a bad field."""
+    get_agent(session, agent_id=agent_id)
+    meeting_type = MeetingType(
+        agent_id=agent_id,
+        name=check_name(name),
+        duration_minutes=check_duration(duration_minutes),
+        description=check_description(description),
+        colour=check_colour(colour),
+        active=check_active(active),
+        position=_next_position(session, agent_id=agent_id),
+    )
+    session.add(meeting_type)
+    session.flush()
+    return meeting_type
+
+
+def _next_position(session: Session, *, agent_id: int) -> int:
+    last = session.scalar(
+        select(func.max(MeetingType.position)).where(
+            MeetingType.agent_id == agent_id, MeetingType.deleted_at.is_(None)
+        )
+    )
+    return 0 if last is None else last + 1
+
+
+_CHECKS = {
+    "name": check_name,
+    "duration_minutes": check_duration,
+    "description": check_description,
+    "colour": check_colour,
+    "active": check_active,
+}
+
+
+def update_meeting_type(
+    session: Session, *, meeting_type_id: int, changes: MeetingTypeChanges, agent_id: int | None = None
+) -> MeetingType:
+    """Change only the given fields; all are checked before any is applied."""
+    meeting_type = get_meeting_type(session, meeting_type_id=meeting_type_id, agent_id=agent_id)
+    unknown = sorted(set(changes) - set(_CHECKS))
+    if unknown:
+        raise InvalidMeetingType(f"unknown field {unknown[0]!r}; editable: {', '.join(_CHECKS)}")
+    checked = {key: _CHECKS[key](value) for key, value in changes.items()}
+    for key, value in checked.items():
+        setattr(meeting_type, key, value)
+    session.flush()
+    return meeting_type
+
+
+def delete_meeting_type(
+    session: Session, *, meeting_type_id: int, agent_id: int | None = None, now: datetime | None = None
+) -> None:
+    """Soft delete: the type disappears from lists and the widget; its bookings keep pointing at it."""
+    meeting_type = get_meeting_type(session, meeting_type_id=meeting_type_id, agent_id=agent_id)
+    meeting_type.deleted_at = now or utcnow()
+    meeting_type.active = False
+    session.flush()
+
+
+def reorder_meeting_types(
+    session: Session, *, agent_id: int, ordered_ids: Sequence[int]
+) -> list[MeetingType]:
+    """Put the agent's meeting types in this order; the ids must be all of them, each once."""
+    current = list_meeting_types(session, agent_id=agent_id)
+    known = {m.id for m in current}
+    if len(ordered_ids) != len(set(ordered_ids)) or set(ordered_ids) != known:
+        raise InvalidMeetingType(
+            f"order must list each of the agent's meeting types once: expected ids {sorted(known)}, "
+            f"got {list(ordered_ids)}"
+        )
+    by_id = {m.id: m for m in current}
+    for position, meeting_type_id in enumerate(ordered_ids):
+        by_id[meeting_type_id].position = position
+    session.flush()
+    return [by_id[i] for i in ordered_ids]
+
+
+def disconnect_calendar(session: Session, *, agent_id: int) -> Agent:
+    """Forget the agent's calendar tokens and mark the connection disconnected.
+
+    The row stays (account email, chosen calendars) so the dashboard can show what was connected
+    and a reconnect can reuse the choices. CalendarNotConnected when there never was one.
+    """
+    agent = get_agent(session, agent_id=agent_id)
+    connection = session.scalar(select(CalendarConnection).where(CalendarConnection.agent_id == agent.id))
+    if connection is None:
+        raise CalendarNotConnected()
+    connection.encrypted_tokens = None
+    connection.status = STATUS_DISCONNECTED
+    connection.last_error = None
+    session.flush()
+    return agent

@@ -1,0 +1,54 @@
+"""Inputs of the agent services (domain values; the HTTP schemas live in widget_api).
+
+Values arrive from the admin API and from the dashboard's forms, so the services validate every
+field themselves rather than trusting the caller's types.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypedDict
+
+# Bounds shared by the service (which enforces them) and the front doors (which may show them).
+MIN_NOTICE_MAX_MINUTES = 60 * 24 * 30
+HORIZON_DAYS_RANGE = (1, 730)
+BUFFER_MAX_MINUTES = 480
+SLOT_INTERVAL_RANGE = (5, 480)
+MAX_PER_DAY_RANGE = (1, 100)
+MAX_WINDOWS_PER_DAY = 48
+MAX_OVERRIDES = 1000
+DURATION_RANGE = (5, 480)
+NAME_MAX_LENGTH = 100
+DESCRIPTION_MAX_LENGTH = 2000
+DEFAULT_COLOUR = "#2563eb"
+
+
+@dataclass(frozen=True)
+class AvailabilityInput:
+    """A whole availability (PUT semantics): omitted fields take the defaults of a new agent.
+
+    `weekly` maps "mon".."sun" to [["HH:MM", "HH:MM"], ...] in the agent's wall-clock time (a missing
+    day has no hours); `overrides` is [{"date": "YYYY-MM-DD", "windows": [...]}] where empty
+    windows make the date a day off.
+    """
+
+    timezone: str
+    weekly: Mapping[str, Any]
+    min_notice_minutes: int = 240
+    horizon_days: int = 60
+    buffer_before_minutes: int = 0
+    buffer_after_minutes: int = 0
+    slot_interval_minutes: int = 30
+    max_per_day: int | None = None
+    overrides: Sequence[Any] = field(default_factory=list)
+
+
+class MeetingTypeChanges(TypedDict, total=False):
+    """A partial update of a meeting type: only the keys present are changed."""
+
+    name: str
+    duration_minutes: int
+    description: str
+    colour: str
+    active: bool
