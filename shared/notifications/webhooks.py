@@ -12,7 +12,7 @@ import ipaddress
 import secrets
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -187,7 +187,8 @@ def _subscribed_endpoints(session: Session, event_type: str) -> list[WebhookEndp
 
 
 def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
+    # In UTC always: a booking fresh from the request still holds the invitee's offset.
+    return value.astimezone(UTC).isoformat() if value is not None else None
 
 
 def booking_webhook_data(booking: Booking) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import random
 
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from shared.db import session_scope
 from shared.models import EmailMessage, OutboxJob
 from shared.models.outbox import JOB_DONE, JOB_FAILED, JOB_PENDING, JOB_RUNNING
+from shared.notifications.errors import InvalidSmtpUrl
 from shared.notifications.planning import EMAIL_JOB, plan_agent_notice
 from shared.notifications.smtp import parse_smtp_url
 from shared.outbox.handlers import JobContext, JobHandler, job_handlers
@@ -80,17 +82,22 @@ def test_new_booking_emails_agent_and_invitee_with_escaped_content_and_invitatio
     (to_agent,) = server.recorder.to(AGENT_EMAIL)
     assert to_agent.message["Subject"] == "New call scheduled: Demo with <script>alert(1)</script> Lovelace"
     html = to_agent.part("text/html")
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<script>" not in html
     assert "&lt;b&gt;bold?&lt;/b&gt;" in html
     text = to_agent.part("text/plain")
     assert "<script>alert(1)</script> Lovelace" in text  # plain text shows characters as typed
-    assert "Analytical Engines" in text and INVITEE_EMAIL in text and "Line one" in text
+    assert "Analytical Engines" in text
+    assert INVITEE_EMAIL in text
+    assert "Line one" in text
     assert "Tuesday, 2 June 2026, 09:00–09:30 (America/New_York, UTC-04:00)" in text
     assert to_agent.message["Reply-To"] == INVITEE_EMAIL
     agent_event = _vevent(_calendar(to_agent))
     assert str(_calendar(to_agent)["method"]) == "REQUEST"
-    assert agent_event["start"] == START_UTC and agent_event["end"] == START_UTC + dt.timedelta(minutes=30)
-    assert agent_event["sequence"] == 0 and agent_event["status"] == "CONFIRMED"
+    assert agent_event["start"] == START_UTC
+    assert agent_event["end"] == START_UTC + dt.timedelta(minutes=30)
+    assert agent_event["sequence"] == 0
+    assert agent_event["status"] == "CONFIRMED"
     assert agent_event["organizer"] == f"mailto:{AGENT_EMAIL}"
     assert agent_event["attendee"] == f"mailto:{INVITEE_EMAIL}"
     assert "DTSTART:20260602T130000Z" in _calendar(to_agent).to_ical().decode()
@@ -179,10 +186,8 @@ def test_exactly_one_email_when_the_worker_dies_after_sending(
         job_ids = claim_due_jobs(session, worker_id="doomed", now=context.clock(), limit=10, lease_seconds=60)
     assert len(job_ids) == 2
     for job_id in job_ids:
-        try:
+        with contextlib.suppress(WorkerKilled):
             run_job(context, job_id, worker_id="doomed", handlers=handlers, rng=random.Random(1))
-        except WorkerKilled:
-            pass
     assert len(server.recorder.received) == 2
     with session_scope(db) as session:
         assert {job.status for job in session.scalars(select(OutboxJob))} == {JOB_RUNNING}
@@ -190,7 +195,8 @@ def test_exactly_one_email_when_the_worker_dies_after_sending(
     # A new worker takes the jobs over once the dead worker's lease has expired.
     assert drain(mail_settings, later=dt.timedelta(seconds=61)) == 2
     assert len(server.recorder.received) == 2
-    assert len(server.recorder.to(AGENT_EMAIL)) == 1 and len(server.recorder.to(INVITEE_EMAIL)) == 1
+    assert len(server.recorder.to(AGENT_EMAIL)) == 1
+    assert len(server.recorder.to(INVITEE_EMAIL)) == 1
     with session_scope(db) as session:
         assert {job.status for job in session.scalars(select(OutboxJob))} == {JOB_DONE}
         assert len(session.scalars(select(EmailMessage)).all()) == 2
@@ -233,14 +239,16 @@ def test_temporary_reply_is_retried_and_permanent_reply_is_recorded(
         jobs = session.scalars(select(OutboxJob).order_by(OutboxJob.id)).all()
         assert [job.status for job in jobs] == [JOB_PENDING, JOB_FAILED]
         assert "451" in (jobs[0].last_error or "")
-        assert "550" in (jobs[1].last_error or "") and "mailbox unknown" in (jobs[1].last_error or "")
+        assert "550" in (jobs[1].last_error or "")
+        assert "mailbox unknown" in (jobs[1].last_error or "")
     assert recorder.received == []
 
     drain(mail_settings, later=dt.timedelta(hours=2))
     assert [mail.rcpt_tos for mail in recorder.received] == [[AGENT_EMAIL]]
     with session_scope(db) as session:
         failed = session.scalar(select(EmailMessage).where(EmailMessage.to_address == INVITEE_EMAIL))
-        assert failed is not None and failed.sent_at is None  # kept, shown, retried by hand
+        assert failed is not None
+        assert failed.sent_at is None
 
 
 def test_without_smtp_url_emails_are_kept_in_the_database(
@@ -259,8 +267,10 @@ def test_without_smtp_url_emails_are_kept_in_the_database(
             (AGENT_EMAIL, "stored", None),
         ]
         assert rows[1].subject == "New call scheduled: Demo with Ada Lovelace"
-        assert rows[0].ics is not None and "METHOD:REQUEST" in rows[0].ics
-        assert rows[0].html_body is not None and "Cancel or reschedule" in rows[0].html_body
+        assert rows[0].ics is not None
+        assert "METHOD:REQUEST" in rows[0].ics
+        assert rows[0].html_body is not None
+        assert "Cancel or reschedule" in rows[0].html_body
         assert {job.status for job in session.scalars(select(OutboxJob))} == {JOB_DONE}
 
 
@@ -325,10 +335,5 @@ def test_smtp_url_forms() -> None:
     plain = parse_smtp_url("smtp://mail.example.com")
     assert (plain.port, plain.security, plain.username) == (25, "plain", None)
     for bad in ("http://mail.example.com", "smtp://", "smtp://h:port"):
-        try:
+        with pytest.raises(InvalidSmtpUrl):
             parse_smtp_url(bad)
-        except Exception as error:  # noqa: BLE001 - checking the type below
-            assert type(error).__name__ == "InvalidSmtpUrl"
-        else:
-            raise AssertionError(f"{bad} accepted")
-

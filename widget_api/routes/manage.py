@@ -1,5 +1,270 @@
-"""The hosted manage page at /manage/{manage_token}: see, cancel, reschedule a booking."""
+"""The hosted manage page at /manage/{manage_token}: see, cancel, reschedule a booking.
 
-from fastapi import APIRouter
+Reached from the confirmation email, often on a phone: plain HTML forms (no script needed),
+Post/Redirect/Get after every change, times in the zone the invitee booked in. The manage token in
+the URL is the only credential (≥ 256 bits), so the page is never cached, indexed or leaked in a
+Referer, and no other origin may frame it.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import parse_qs
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from shared.availability.service import available_days, available_slots
+from shared.booking import service as booking_service
+from shared.booking.errors import BookingNotFound
+from shared.errors import Conflict, InvalidInput
+from shared.models import STATUS_CANCELLED, Booking
+from shared.notifications.emails import format_when
+from shared.timezones import zone
+from widget_api.deps import BusySourcesDep, NowDep, SessionDep, SettingsDep
 
 router = APIRouter(tags=["pages"])
+
+TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates" / "manage"
+MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+MAX_FORM_BYTES = 16_384
+MAX_REASON = 2000
+PAGE_HEADERS = {
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Robots-Tag": "noindex, nofollow",
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
+        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    ),
+}
+NOTICES = {
+    "cancelled": "Your booking is cancelled. We let the other side know.",
+    "rescheduled": "Your booking was moved. We sent the updated invitation by email.",
+}
+
+
+@lru_cache(maxsize=1)
+def _templates() -> Environment:
+    return Environment(
+        loader=FileSystemLoader(TEMPLATE_DIR),
+        autoescape=select_autoescape(enabled_extensions=("html",), default=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def _page(template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    html = _templates().get_template(template).render(**context)
+    return HTMLResponse(html, status_code=status_code, headers=PAGE_HEADERS)
+
+
+async def form_fields(request: Request) -> dict[str, str]:
+    """An urlencoded form body (the only kind these pages post), read without python-multipart."""
+    body = await request.body()
+    if len(body) > MAX_FORM_BYTES:
+        raise InvalidInput("form too large")
+    parsed = parse_qs(body.decode("utf-8", errors="replace"), keep_blank_values=True)
+    return {key: values[-1] for key, values in parsed.items()}
+
+
+FormDep = Annotated[dict[str, str], Depends(form_fields)]
+
+
+def _month_shift(month: str, delta: int) -> str:
+    year, mon = int(month[:4]), int(month[5:7])
+    index = year * 12 + (mon - 1) + delta
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def _parse_day(value: str | None) -> date | None:
+    if value is None or not DAY.fullmatch(value):
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def _render_booking(
+    request: Request,
+    *,
+    booking: Booking,
+    session: SessionDep,
+    settings: SettingsDep,
+    now: datetime,
+    sources: BusySourcesDep,
+    month: str | None = None,
+    day: date | None = None,
+    notice: str | None = None,
+    error: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    invitee_zone = zone(booking.invitee_timezone)
+    agent = booking.agent
+    is_past = booking.end_at <= now
+    can_change = booking.status != STATUS_CANCELLED and not is_past
+    this_month = now.astimezone(invitee_zone).strftime("%Y-%m")
+    last_month = (now + timedelta(days=agent.availability.horizon_days)).astimezone(invitee_zone).strftime("%Y-%m")
+    if day is not None:
+        month = day.strftime("%Y-%m")
+    if month is None or not MONTH.fullmatch(month) or not this_month <= month <= last_month:
+        month = this_month
+
+    days: list[date] = []
+    slots: list[dict[str, str]] = []
+    if can_change:
+        days = available_days(
+            session, agent=agent, meeting_type=booking.meeting_type, month=month, display_zone=invitee_zone,
+            now=now, sources=sources,
+        )
+        if day is not None:
+            slots = [
+                {
+                    "value": slot.start.astimezone(UTC).isoformat(),
+                    "label": slot.start.astimezone(invitee_zone).strftime("%H:%M"),
+                }
+                for slot in available_slots(
+                    session, agent=agent, meeting_type=booking.meeting_type, day=day, display_zone=invitee_zone,
+                    now=now, sources=sources,
+                )
+            ]
+    page_url = str(request.url_for("manage_page", manage_token=booking.manage_token).path)
+    return _page(
+        "booking.html",
+        status_code=status_code,
+        booking=booking,
+        agent=agent,
+        meeting_type=booking.meeting_type,
+        when=format_when(booking.start_at, booking.end_at, booking.invitee_timezone),
+        cancelled=booking.status == STATUS_CANCELLED,
+        cancelled_at=(
+            booking.cancelled_at.astimezone(invitee_zone).strftime("%d %B %Y, %H:%M") if booking.cancelled_at else None
+        ),
+        is_past=is_past,
+        can_change=can_change,
+        month=month,
+        month_label=date.fromisoformat(f"{month}-01").strftime("%B %Y"),
+        previous_month=_month_shift(month, -1) if month > this_month else None,
+        next_month=_month_shift(month, 1) if month < last_month else None,
+        days=[{"iso": d.isoformat(), "label": d.strftime("%a %d %b"), "selected": d == day} for d in days],
+        day_label=day.strftime("%A, %d %B %Y") if day else None,
+        selected_day=day.isoformat() if day else None,
+        slots=slots,
+        page_url=page_url,
+        ics_url=settings.ics_url(booking.manage_token),
+        booking_url=settings.booking_url(agent.link) if agent.active else None,
+        notice=notice,
+        error=error,
+        max_reason=MAX_REASON,
+    )
+
+
+def _not_found() -> HTMLResponse:
+    return _page("not_found.html", status_code=404)
+
+
+@router.get("/manage/{manage_token}", response_class=HTMLResponse, name="manage_page")
+def manage_page(
+    request: Request,
+    manage_token: str,
+    session: SessionDep,
+    settings: SettingsDep,
+    now: NowDep,
+    sources: BusySourcesDep,
+    month: Annotated[str | None, Query(description="YYYY-MM of the reschedule calendar")] = None,
+    date: Annotated[str | None, Query(description="YYYY-MM-DD whose free times to list")] = None,
+    done: Annotated[str | None, Query(description="what just happened: cancelled | rescheduled")] = None,
+) -> HTMLResponse:
+    """The booking in the invitee's zone, with cancel and reschedule forms while it can change."""
+    try:
+        booking = booking_service.get_booking_by_token(session, manage_token=manage_token)
+    except BookingNotFound:
+        return _not_found()
+    return _render_booking(
+        request, booking=booking, session=session, settings=settings, now=now, sources=sources,
+        month=month, day=_parse_day(date), notice=NOTICES.get(done or ""),
+    )
+
+
+@router.post("/manage/{manage_token}/cancel", response_class=HTMLResponse, response_model=None)
+def manage_cancel(
+    request: Request,
+    manage_token: str,
+    form: FormDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    now: NowDep,
+    sources: BusySourcesDep,
+) -> HTMLResponse | RedirectResponse:
+    """Cancel with an optional reason, then show the cancelled booking."""
+    try:
+        booking = booking_service.get_booking_by_token(session, manage_token=manage_token)
+    except BookingNotFound:
+        return _not_found()
+    reason = form.get("reason", "").strip()
+    if len(reason) > MAX_REASON:
+        return _render_booking(
+            request, booking=booking, session=session, settings=settings, now=now, sources=sources,
+            error=f"Please keep the reason under {MAX_REASON} characters.", status_code=422,
+        )
+    booking_service.cancel_booking(session, booking=booking, reason=reason or None, now=now)
+    return _redirect(request, manage_token, "cancelled")
+
+
+@router.post("/manage/{manage_token}/reschedule", response_class=HTMLResponse, response_model=None)
+def manage_reschedule(
+    request: Request,
+    manage_token: str,
+    form: FormDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    now: NowDep,
+    sources: BusySourcesDep,
+) -> HTMLResponse | RedirectResponse:
+    """Move the booking to the chosen free time; the old time is freed in the same transaction."""
+    try:
+        booking = booking_service.get_booking_by_token(session, manage_token=manage_token)
+    except BookingNotFound:
+        return _not_found()
+    day = _parse_day(form.get("date"))
+    try:
+        start = datetime.fromisoformat(form.get("start", ""))
+    except ValueError:
+        start = None
+    if start is None or start.tzinfo is None:
+        return _render_booking(
+            request, booking=booking, session=session, settings=settings, now=now, sources=sources, day=day,
+            error="Please pick one of the free times below.", status_code=422,
+        )
+    if booking.status == STATUS_CANCELLED:
+        return _render_booking(
+            request, booking=booking, session=session, settings=settings, now=now, sources=sources,
+            error="This booking is cancelled, so it cannot be rescheduled. Book a new time instead.",
+            status_code=409,
+        )
+    try:
+        booking_service.reschedule(session, manage_token=manage_token, start=start, now=now, sources=sources)
+    except (Conflict, InvalidInput) as error:
+        # Nothing was changed (the service raises before writing); show the fresh free times.
+        session.rollback()
+        booking = booking_service.get_booking_by_token(session, manage_token=manage_token)
+        return _render_booking(
+            request, booking=booking, session=session, settings=settings, now=now, sources=sources, day=day,
+            error=f"That time cannot be booked: {error.detail}. Please pick another.",
+            status_code=409 if isinstance(error, Conflict) else 422,
+        )
+    return _redirect(request, manage_token, "rescheduled")
+
+
+def _redirect(request: Request, manage_token: str, done: str) -> RedirectResponse:
+    url = request.url_for("manage_page", manage_token=manage_token).include_query_params(done=done)
+    return RedirectResponse(str(url.path) + "?" + str(url.query), status_code=303, headers=PAGE_HEADERS)
