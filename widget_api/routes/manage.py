@@ -217,6 +217,7 @@ def manage_cancel(
             error=f"Please keep the reason under {MAX_REASON} characters.", status_code=422,
         )
     booking_service.cancel_booking(session, booking=booking, reason=reason or None, now=now)
+    session.commit()  # see _redirect
     return _redirect(request, manage_token, "cancelled")
 
 
@@ -262,9 +263,12 @@ def manage_reschedule(
             error=f"That time cannot be booked: {error.detail}. Please pick another.",
             status_code=409 if isinstance(error, Conflict) else 422,
         )
+    session.commit()  # see _redirect
     return _redirect(request, manage_token, "rescheduled")
 
 
 def _redirect(request: Request, manage_token: str, done: str) -> RedirectResponse:
+    # The change is committed before this goes out: the session dependency would only commit after
+    # the response is sent, and the browser's GET of the redirect could then still read the old state.
     url = request.url_for("manage_page", manage_token=manage_token).include_query_params(done=done)
     return RedirectResponse(str(url.path) + "?" + str(url.query), status_code=303, headers=PAGE_HEADERS)

@@ -104,7 +104,19 @@ def list_webhook_endpoints(_: AdminDep, session: SessionDep) -> list[WebhookEndp
 def create_webhook_endpoint(
     body: WebhookEndpointIn, _: AdminDep, session: SessionDep, settings: SettingsDep
 ) -> WebhookEndpointWithSecret:
-    """Add an endpoint. Loopback and private targets are refused unless the server allows them."""
+    """Add an endpoint. Loopback and private targets are refused unless the server allows them.
+
+    Each delivery is a POST of `{"id", "type", "created_at", "data"}` with the headers
+    `X-Meetings-Event`, `X-Meetings-Delivery` (the body's id, the same on retries),
+    `X-Meetings-Timestamp` (unix seconds) and `X-Meetings-Signature: sha256=<hex>`, the HMAC-SHA256
+    of `<timestamp>.<raw body>` with the endpoint's secret. Verify it like this (Python):
+
+        expected = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+        ok = hmac.compare_digest(expected, signature.removeprefix("sha256="))
+        fresh = abs(time.time() - int(timestamp)) <= 300
+
+    Answer 2xx to acknowledge; 408, 429 and 5xx are retried with backoff, other answers are not.
+    """
     endpoint = webhooks.create_endpoint(
         session,
         url=body.url,
