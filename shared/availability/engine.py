@@ -15,7 +15,7 @@ benchmarked in-process. Rules of SPEC §5 live here and nowhere else:
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -88,15 +88,19 @@ def _window_bounds(day: date, window_start: time, window_end: time, zone: ZoneIn
     return start_utc, end_utc
 
 
-def _grid_starts(day: date, window_start: time, window_end: time, step: timedelta, zone: ZoneInfo) -> Iterator[datetime]:
-    """Wall-clock grid from the window start; non-existent wall times are skipped."""
+def _grid_starts(
+    day: date, window_start: time, window_end: time, step: timedelta, zone: ZoneInfo
+) -> Iterator[tuple[date, datetime]]:
+    """Wall-clock grid from the window start as (agent-local date, instant); non-existent wall times
+    are skipped. The date is the wall-clock one, which differs from `day` past midnight."""
     first = datetime.combine(day, window_start)
     last = datetime.combine(day + timedelta(days=1) if window_end <= window_start else day, window_end)
     wall = first
     while wall < last:
-        instant, exists = resolve_wall_time(wall.date(), wall.time(), zone)
+        local_day = wall.date()
+        instant, exists = resolve_wall_time(local_day, wall.time(), zone)
         if exists:
-            yield instant
+            yield local_day, instant
         wall += step
 
 
@@ -142,19 +146,17 @@ def free_slots(
     else:
         per_day = _count_per_local_day(booked_starts, zone)
 
-    slots: list[Slot] = []
+    max_per_day = rules.max_per_day
+    slots: dict[datetime, Slot] = {}
     # A window may run past midnight, so start one agent-local day early.
     day = earliest.astimezone(zone).date() - timedelta(days=1)
     last_day = min(range_end, latest_start + timedelta(days=1)).astimezone(zone).date()
     while day <= last_day:
-        if rules.max_per_day is not None and per_day.get(day, 0) >= rules.max_per_day:
-            day += timedelta(days=1)
-            continue
         for window_start, window_end in rules.windows_on(day):
             bound_start, bound_end = _window_bounds(day, window_start, window_end, zone)
             if bound_end <= earliest or bound_start >= range_end:
                 continue
-            for start in _grid_starts(day, window_start, window_end, rules.slot_interval, zone):
+            for local_day, start in _grid_starts(day, window_start, window_end, rules.slot_interval, zone):
                 if start < earliest or start < bound_start:
                     continue
                 if start >= range_end or start > latest_start:
@@ -162,12 +164,17 @@ def free_slots(
                 end = start + duration
                 if end > bound_end:
                     break
+                # The daily maximum counts the day the slot starts on, which for a window running past
+                # midnight is not the window's day.
+                if max_per_day is not None and per_day.get(local_day, 0) >= max_per_day:
+                    continue
                 if timeline.overlaps(start - rules.buffer_before, end + rules.buffer_after):
                     continue
-                slots.append(Slot(start, end))
+                # Keyed by start: windows that overlap (or one running past midnight into the next
+                # day's) offer each start once.
+                slots[start] = Slot(start, end)
         day += timedelta(days=1)
-    slots.sort(key=lambda s: s.start)
-    return slots
+    return [slots[start] for start in sorted(slots)]
 
 
 def days_with_free_slots(
@@ -243,15 +250,20 @@ def unavailability_reason(
         return "not_offered", f"bookings need at least {hours:g} hours' notice"
     if start > now + rules.horizon:
         return "not_offered", f"that time is beyond the booking horizon of {rules.horizon.days} days"
-    one_instant = {"range_start": start, "range_end": start + timedelta(microseconds=1)}
-    if not free_slots(rules, duration=duration, busy=(), now=now, **one_instant):
+    if not free_slots(
+        rules, duration=duration, busy=(), now=now, range_start=start, range_end=start + timedelta(microseconds=1)
+    ):
         minutes = int(rules.slot_interval.total_seconds() // 60)
         return (
             "not_offered",
             f"that start is not an offered slot: outside the agent's hours or off the {minutes}-minute grid",
         )
     if rules.max_per_day is not None:
-        per_day = booked_starts if isinstance(booked_starts, Mapping) else _count_per_local_day(booked_starts, rules.zone)
+        per_day = (
+            booked_starts
+            if isinstance(booked_starts, Mapping)
+            else _count_per_local_day(booked_starts, rules.zone)
+        )
         if per_day.get(start.astimezone(rules.zone).date(), 0) >= rules.max_per_day:
             return "taken", "the agent is fully booked on that day"
     timeline = busy if isinstance(busy, BusyTimeline) else BusyTimeline(busy)
