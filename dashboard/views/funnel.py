@@ -1,0 +1,133 @@
+"""The four-step booking funnel: sessions, conversion and drop-off, trend, median time between steps.
+
+The numbers are shared.funnel.service.funnel's, the same the admin API returns for the same filters.
+Dates are whole UTC days, as in the API and the CSV.
+"""
+
+from datetime import UTC, date, datetime, time, timedelta
+
+import streamlit as st
+
+from dashboard.components import charts, runtime
+from dashboard.components.text import duration
+from shared.accounts.scoped import agents as scoped_agents
+from shared.accounts.scoped import funnel as scoped_funnel
+from shared.errors import MeetingsError
+from shared.funnel.service import funnel_csv
+
+DEFAULT_DAYS = 28
+
+user = runtime.user()
+st.title("Booking funnel")
+runtime.show_flash()
+
+today = datetime.now(UTC).date()
+with runtime.db() as session:
+    agents = scoped_agents.visible_agents(session, actor=user)
+    meeting_types = {
+        agent.id: [(m.id, m.name) for m in scoped_agents.list_meeting_types(session, actor=user, agent_id=agent.id)]
+        for agent in agents
+    }
+agent_names = {agent.id: agent.name for agent in agents}
+
+columns = st.columns([2, 2, 2, 1])
+picked_dates = columns[0].date_input(
+    "Dates (UTC)", value=(today - timedelta(days=DEFAULT_DAYS - 1), today), max_value=today + timedelta(days=366),
+    key="funnel_dates",
+)
+if user.is_manager:
+    agent_options: list[int | None] = [None, *agent_names]
+    agent_id = columns[1].selectbox(
+        "Agent", agent_options, format_func=lambda i: "All agents" if i is None else agent_names[i], key="funnel_agent"
+    )
+else:
+    agent_id = user.id
+    columns[1].text_input("Agent", value=user.name, disabled=True, key="funnel_agent_self")
+type_choices: list[tuple[int, str]] = (
+    meeting_types.get(agent_id, [])
+    if agent_id is not None
+    else [(type_id, f"{agent_names[a]} · {name}") for a, types in meeting_types.items() for type_id, name in types]
+)
+type_names = dict(type_choices)
+meeting_type_id = columns[2].selectbox(
+    "Meeting type", [None, *type_names], format_func=lambda i: "All meeting types" if i is None else type_names[i],
+    key=f"funnel_type_{agent_id}",
+)
+granularity = columns[3].radio("Trend per", ["day", "week"], horizontal=True, key="funnel_granularity")
+
+if not isinstance(picked_dates, tuple) or len(picked_dates) != 2:
+    st.info("Pick the last day of the range too.")
+    st.stop()
+first_day, last_day = picked_dates
+assert isinstance(first_day, date)
+assert isinstance(last_day, date)
+start = datetime.combine(first_day, time(0), tzinfo=UTC)
+end = datetime.combine(last_day + timedelta(days=1), time(0), tzinfo=UTC)
+
+try:
+    with runtime.db() as session:
+        result = scoped_funnel.funnel(
+            session, actor=user, start=start, end=end, agent_id=agent_id, meeting_type_id=meeting_type_id,
+            granularity=granularity,
+        )
+except MeetingsError as error:
+    st.error(error.detail)
+    st.stop()
+
+st.caption(
+    f"Booking sessions from {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC (`from`/`to` of "
+    "GET /api/v1/admin/funnel). A session counts once per step it reached, however often it went back."
+)
+
+metric_columns = st.columns(len(result.steps))
+for column, step in zip(metric_columns, result.steps, strict=True):
+    column.metric(
+        charts.step_label(step.name),
+        f"{step.sessions:,}",
+        help=f"{step.name}: distinct booking sessions that reached this step",
+    )
+
+chart_column, table_column = st.columns([3, 2])
+with chart_column:
+    st.plotly_chart(charts.funnel_figure(result), key="funnel_chart")
+with table_column:
+    st.subheader("Steps")
+    st.dataframe(
+        [
+            {
+                "step": step.name,
+                "sessions": step.sessions,
+                "conversion": f"{step.conversion:.1%}",
+                "drop-off": step.drop_off,
+                "drop-off rate": f"{step.drop_off_rate:.1%}",
+            }
+            for step in result.steps
+        ],
+        hide_index=True,
+        key="funnel_steps",
+    )
+    st.subheader("Median time between steps")
+    st.dataframe(
+        [
+            {
+                "from": charts.step_label(d.from_step),
+                "to": charts.step_label(d.to_step),
+                "median": duration(d.median_seconds),
+                "sessions": d.sessions,
+            }
+            for d in result.median_seconds_between_steps
+        ],
+        hide_index=True,
+        key="funnel_medians",
+    )
+
+st.subheader(f"Trend per {granularity}")
+st.plotly_chart(charts.trend_figure(result), key="funnel_trend")
+
+st.download_button(
+    "Download CSV",
+    data=funnel_csv(result),
+    file_name=f"funnel-{first_day.isoformat()}-{last_day.isoformat()}.csv",
+    mime="text/csv",
+    key="funnel_csv",
+)

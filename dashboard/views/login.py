@@ -1,0 +1,26 @@
+"""Sign in with email and password."""
+
+import streamlit as st
+
+from dashboard.components import runtime
+from shared.accounts import service as accounts
+from shared.errors import MeetingsError
+
+st.title("Meetings dashboard")
+st.caption("Sign in to see the booking funnel, calendars, meeting types and the outbox.")
+
+with st.form("login", clear_on_submit=False):
+    email = st.text_input("Email", key="login_email", autocomplete="username")
+    password = st.text_input("Password", type="password", key="login_password", autocomplete="current-password")
+    submitted = st.form_submit_button("Sign in", type="primary")
+
+if submitted:
+    token = None
+    try:
+        with runtime.db() as session:
+            token = accounts.login(session, email=email, password=password)
+    except MeetingsError as error:
+        st.error(f"Sign-in refused: {error.detail}.")
+    if token is not None:
+        runtime.sign_in(token)
+        st.rerun()

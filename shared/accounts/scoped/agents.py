@@ -1,0 +1,93 @@
+"""Agents, their availability, booking link and meeting types, as the actor may see and change them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy.orm import Session
+
+from shared.accounts.permissions import Actor, is_manager, require_can_manage_agent
+from shared.agents import service as agents
+from shared.agents.errors import MeetingTypeNotFound
+from shared.agents.schemas import DEFAULT_COLOUR, AvailabilityInput, MeetingTypeChanges
+from shared.models import Agent, Availability, MeetingType
+
+
+def visible_agents(session: Session, *, actor: Actor) -> list[Agent]:
+    """Every agent for a manager (calendar status loaded); only themselves for an agent."""
+    if is_manager(actor):
+        return agents.list_agents(session)
+    return [agents.get_agent(session, agent_id=actor.id)]
+
+
+def get_agent(session: Session, *, actor: Actor, agent_id: int) -> Agent:
+    require_can_manage_agent(actor, agent_id)
+    return agents.get_agent(session, agent_id=agent_id)
+
+
+def update_availability(session: Session, *, actor: Actor, agent_id: int, data: AvailabilityInput) -> Availability:
+    """Save the agent's hours and rules; InvalidAvailability (nothing saved) names the bad field."""
+    require_can_manage_agent(actor, agent_id)
+    return agents.update_availability(session, agent_id=agent_id, data=data)
+
+
+def rotate_link(session: Session, *, actor: Actor, agent_id: int) -> Agent:
+    """A new booking link for the agent; the old one stops working at once."""
+    require_can_manage_agent(actor, agent_id)
+    return agents.rotate_link(session, agent_id=agent_id)
+
+
+def list_meeting_types(session: Session, *, actor: Actor, agent_id: int) -> list[MeetingType]:
+    require_can_manage_agent(actor, agent_id)
+    return agents.list_meeting_types(session, agent_id=agent_id)
+
+
+def create_meeting_type(
+    session: Session,
+    *,
+    actor: Actor,
+    agent_id: int,
+    name: str,
+    duration_minutes: int,
+    description: str = "",
+    colour: str | None = None,
+    active: bool = True,
+) -> MeetingType:
+    require_can_manage_agent(actor, agent_id)
+    return agents.create_meeting_type(
+        session, agent_id=agent_id, name=name, duration_minutes=duration_minutes, description=description,
+        colour=colour or DEFAULT_COLOUR, active=active,
+    )
+
+
+def update_meeting_type(
+    session: Session, *, actor: Actor, agent_id: int, meeting_type_id: int, changes: MeetingTypeChanges
+) -> MeetingType:
+    """Change fields of one of the agent's types (another agent's type looks missing)."""
+    require_can_manage_agent(actor, agent_id)
+    return agents.update_meeting_type(session, meeting_type_id=meeting_type_id, changes=changes, agent_id=agent_id)
+
+
+def delete_meeting_type(session: Session, *, actor: Actor, agent_id: int, meeting_type_id: int) -> None:
+    require_can_manage_agent(actor, agent_id)
+    agents.delete_meeting_type(session, meeting_type_id=meeting_type_id, agent_id=agent_id)
+
+
+def reorder_meeting_types(
+    session: Session, *, actor: Actor, agent_id: int, ordered_ids: Sequence[int]
+) -> list[MeetingType]:
+    require_can_manage_agent(actor, agent_id)
+    return agents.reorder_meeting_types(session, agent_id=agent_id, ordered_ids=ordered_ids)
+
+
+def move_meeting_type(
+    session: Session, *, actor: Actor, agent_id: int, meeting_type_id: int, offset: int
+) -> list[MeetingType]:
+    """Move one type up (offset -1) or down (+1) in the agent's list; at either end nothing moves."""
+    current = [m.id for m in list_meeting_types(session, actor=actor, agent_id=agent_id)]
+    if meeting_type_id not in current:
+        raise MeetingTypeNotFound()
+    index = current.index(meeting_type_id)
+    target = max(0, min(len(current) - 1, index + offset))
+    current.insert(target, current.pop(index))
+    return reorder_meeting_types(session, actor=actor, agent_id=agent_id, ordered_ids=current)

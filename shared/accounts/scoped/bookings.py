@@ -1,0 +1,46 @@
+"""Bookings as the actor may see and cancel them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from shared.accounts.permissions import Actor, require_can_manage_agent, visible_agent_ids
+from shared.booking import service as booking_service
+from shared.booking.errors import BookingNotFound
+from shared.models import STATUS_CONFIRMED, Booking
+
+DEFAULT_LIMIT = 200
+
+
+def upcoming_bookings(
+    session: Session, *, actor: Actor, now: datetime, agent_id: int | None = None, limit: int = DEFAULT_LIMIT
+) -> list[Booking]:
+    """Confirmed bookings that have not ended yet, soonest first: of one agent, or of all the actor may see."""
+    query = select(Booking).where(Booking.status == STATUS_CONFIRMED, Booking.end_at > now)
+    if agent_id is not None:
+        require_can_manage_agent(actor, agent_id)
+        query = query.where(Booking.agent_id == agent_id)
+    else:
+        allowed = visible_agent_ids(actor)
+        if allowed is not None:
+            query = query.where(Booking.agent_id.in_(allowed))
+    return list(session.scalars(query.order_by(Booking.start_at, Booking.id).limit(limit)))
+
+
+def get_booking(session: Session, *, actor: Actor, booking_id: int) -> Booking:
+    booking = session.get(Booking, booking_id)
+    if booking is None:
+        raise BookingNotFound()
+    require_can_manage_agent(actor, booking.agent_id)
+    return booking
+
+
+def cancel_booking(
+    session: Session, *, actor: Actor, booking_id: int, reason: str | None, now: datetime
+) -> Booking:
+    """Cancel as the booking page would: timeline event, emails and calendar deletion planned in the outbox."""
+    booking = get_booking(session, actor=actor, booking_id=booking_id)
+    return booking_service.cancel_booking(session, booking=booking, reason=reason or None, now=now)

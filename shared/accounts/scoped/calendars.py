@@ -1,0 +1,208 @@
+"""An agent's calendar connection and week, as the actor may see and change them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from shared.accounts.permissions import Actor, require_can_manage_agent
+from shared.agents.service import get_agent
+from shared.availability.busy import confirmed_bookings_between
+from shared.availability.rules import Interval
+from shared.availability.service import rules_from_model
+from shared.calendars.google import service as google
+from shared.calendars.google.client import GoogleCalendarClient
+from shared.calendars.google.errors import GoogleAccessRevoked, GoogleCallError
+from shared.models import CalendarConnection
+from shared.models.calendar import STATUS_CONNECTED
+from shared.settings import Settings
+
+NOT_CONNECTED = "not_connected"
+
+
+@dataclass(frozen=True)
+class CalendarStatus:
+    """What the settings page shows about an agent's calendar; `status` is one of the connection
+    statuses (`connected`, `needs_reconnect`, `disconnected`) or `not_connected` (never was)."""
+
+    status: str
+    google_configured: bool
+    provider: str | None = None
+    account_email: str | None = None
+    last_error: str | None = None
+    busy_calendar_ids: list[str] = field(default_factory=list)
+    destination_calendar_id: str | None = None
+    connected_at: datetime | None = None
+
+
+def calendar_status(session: Session, *, actor: Actor, agent_id: int, settings: Settings) -> CalendarStatus:
+    require_can_manage_agent(actor, agent_id)
+    connection = google.get_connection(session, agent_id=agent_id)
+    if connection is None:
+        return CalendarStatus(status=NOT_CONNECTED, google_configured=settings.google_configured)
+    return CalendarStatus(
+        status=connection.status,
+        google_configured=settings.google_configured,
+        provider=connection.provider,
+        account_email=connection.account_email,
+        last_error=connection.last_error,
+        busy_calendar_ids=list(connection.busy_calendar_ids or []),
+        destination_calendar_id=connection.destination_calendar_id,
+        connected_at=connection.connected_at,
+    )
+
+
+def start_google_connect(session: Session, *, actor: Actor, agent_id: int, settings: Settings, now: datetime) -> str:
+    """Google's consent URL for this agent (single-use state, 10 minutes); GoogleNotConfigured without credentials."""
+    require_can_manage_agent(actor, agent_id)
+    return google.start_connect(session, agent_id=agent_id, settings=settings, now=now)
+
+
+def disconnect_google(
+    session: Session, *, actor: Actor, agent_id: int, settings: Settings
+) -> CalendarConnection | None:
+    """Revoke the grant where possible and forget the tokens; the connection shows `disconnected`."""
+    require_can_manage_agent(actor, agent_id)
+    return google.disconnect(session, agent_id=agent_id, settings=settings)
+
+
+@dataclass(frozen=True)
+class BusyTimes:
+    intervals: list[Interval]
+    problem: str | None = None  # why the calendar could not be read, shown beside the week
+
+
+def google_busy_times(
+    session: Session, *, actor: Actor, agent_id: int, start: datetime, end: datetime, settings: Settings,
+    now: datetime,
+) -> BusyTimes:
+    """Busy times of the agent's connected Google calendars in [start, end); none when not connected.
+
+    A revoked grant marks the connection `needs_reconnect` (as any other use of it would); other
+    failures are reported in `problem` so the week still shows bookings and hours.
+    """
+    require_can_manage_agent(actor, agent_id)
+    connection = google.get_connection(session, agent_id=agent_id)
+    if connection is None or connection.status != STATUS_CONNECTED or not settings.google_configured:
+        return BusyTimes([])
+    tokens = google.usable_tokens(session, connection=connection, settings=settings, now=now)
+    if tokens is None:
+        return BusyTimes([], connection.last_error or "the stored Google tokens cannot be used; reconnect")
+    client = GoogleCalendarClient(settings, google.credentials_for(connection, tokens, settings))
+    try:
+        intervals = client.busy_intervals(connection.busy_calendar_ids or ["primary"], start=start, end=end)
+    except GoogleAccessRevoked as failure:
+        google.mark_needs_reconnect(session, connection=connection, reason=str(failure), now=now)
+        return BusyTimes([], str(failure))
+    except GoogleCallError as failure:
+        return BusyTimes([], str(failure))
+    finally:
+        google.save_refreshed_tokens(
+            session, connection=connection, before=tokens, credentials=client.credentials, settings=settings
+        )
+    return BusyTimes(intervals)
+
+
+# --- the week view -----------------------------------------------------------------------------------
+
+KIND_AVAILABLE = "available"
+KIND_BOOKING = "booking"
+KIND_BUSY = "busy"
+
+
+@dataclass(frozen=True)
+class WeekBlock:
+    """One bar of the week view, on one local day of the agent, in wall-clock hours (0–24)."""
+
+    day: date
+    start_hour: float
+    end_hour: float
+    kind: str  # available | booking | busy
+    label: str
+    colour: str | None = None
+    booking_id: int | None = None
+
+
+@dataclass(frozen=True)
+class WeekView:
+    agent_id: int
+    agent_name: str
+    timezone: str
+    days: list[date]
+    blocks: list[WeekBlock]
+    busy_problem: str | None = None
+
+
+def _hours(moment: datetime) -> float:
+    return moment.hour + moment.minute / 60 + moment.second / 3600
+
+
+def _wall_hours(value: time) -> float:
+    return _hours(datetime.combine(date.min, value))
+
+
+def _split_by_day(interval: Interval, days: list[date], zone: ZoneInfo) -> list[tuple[date, float, float]]:
+    """The parts of a UTC interval on each of these local days, in wall-clock hours."""
+    parts = []
+    for day in days:
+        day_start = datetime.combine(day, time(0), tzinfo=zone)
+        day_end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone)
+        start = max(interval.start, day_start.astimezone(UTC))
+        end = min(interval.end, day_end.astimezone(UTC))
+        if start >= end:
+            continue
+        local_end = end.astimezone(zone)
+        end_hour = 24.0 if local_end.date() > day else _hours(local_end)
+        parts.append((day, _hours(start.astimezone(zone)), end_hour))
+    return parts
+
+
+def week_view(
+    session: Session,
+    *,
+    actor: Actor,
+    agent_id: int,
+    week_start: date,
+    settings: Settings,
+    now: datetime,
+    include_google: bool = True,
+) -> WeekView:
+    """Seven local days of the agent from `week_start`: hours offered, confirmed bookings, calendar busy times."""
+    require_can_manage_agent(actor, agent_id)
+    agent = get_agent(session, agent_id=agent_id)
+    rules = rules_from_model(agent.availability)
+    zone = rules.zone
+    days = [week_start + timedelta(days=offset) for offset in range(7)]
+    start = datetime.combine(days[0], time(0), tzinfo=zone).astimezone(UTC)
+    end = datetime.combine(days[-1] + timedelta(days=1), time(0), tzinfo=zone).astimezone(UTC)
+
+    blocks: list[WeekBlock] = []
+    for day in days:
+        for window_start, window_end in rules.windows_on(day):
+            end_hour = 24.0 if window_end == time(0) else _wall_hours(window_end)
+            label = f"{window_start:%H:%M}–{'24:00' if end_hour == 24.0 else f'{window_end:%H:%M}'}"
+            blocks.append(WeekBlock(day, _wall_hours(window_start), end_hour, KIND_AVAILABLE, f"Available {label}"))
+    for booking in confirmed_bookings_between(session, agent_id=agent_id, start=start, end=end):
+        label = f"{booking.meeting_type.name}: {booking.first_name} {booking.last_name} ({booking.company_name})"
+        for day, start_hour, end_hour in _split_by_day(Interval(booking.start_at, booking.end_at), days, zone):
+            blocks.append(
+                WeekBlock(
+                    day, start_hour, end_hour, KIND_BOOKING, label, colour=booking.meeting_type.colour,
+                    booking_id=booking.id,
+                )
+            )
+    busy = (
+        google_busy_times(session, actor=actor, agent_id=agent_id, start=start, end=end, settings=settings, now=now)
+        if include_google
+        else BusyTimes([])
+    )
+    for interval in busy.intervals:
+        for day, start_hour, end_hour in _split_by_day(interval, days, zone):
+            blocks.append(WeekBlock(day, start_hour, end_hour, KIND_BUSY, "Busy in Google Calendar"))
+    return WeekView(
+        agent_id=agent.id, agent_name=agent.name, timezone=rules.timezone, days=days, blocks=blocks,
+        busy_problem=busy.problem,
+    )

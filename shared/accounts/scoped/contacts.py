@@ -1,0 +1,51 @@
+"""Contacts (the people who booked) as the actor may see them.
+
+A manager sees every contact and their whole timeline. An agent sees the contacts who went through
+their booking widget or booked them, and on a profile only the bookings and events with themselves.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from sqlalchemy import CompoundSelect, select, union
+from sqlalchemy.orm import Session
+
+from shared.accounts.permissions import Actor, visible_agent_ids
+from shared.contacts import queries
+from shared.errors import NotFound
+from shared.models import Booking, Contact, Event
+
+
+def _contact_ids_of(session: Session, agent_ids: list[int]) -> set[int]:
+    statement: CompoundSelect[Any] = union(
+        select(Event.contact_id).where(Event.agent_id.in_(agent_ids), Event.contact_id.is_not(None)),
+        select(Booking.contact_id).where(Booking.agent_id.in_(agent_ids)),
+    )
+    return {int(row[0]) for row in session.execute(statement) if row[0] is not None}
+
+
+def search_contacts(session: Session, *, actor: Actor, query: str | None, limit: int = 50) -> list[Contact]:
+    """Contacts whose email, name or company contains `query` (all recent ones when empty)."""
+    allowed = visible_agent_ids(actor)
+    if allowed is None:
+        return queries.search_contacts(session, query=query, limit=limit)
+    mine = _contact_ids_of(session, allowed)
+    found = queries.search_contacts(session, query=query, limit=queries.SEARCH_LIMIT_MAX)
+    return [contact for contact in found if contact.id in mine][:limit]
+
+
+def contact_profile(session: Session, *, actor: Actor, contact_id: int) -> queries.ContactProfile:
+    """The contact with booked times and the event timeline; for an agent only what concerns them."""
+    allowed = visible_agent_ids(actor)
+    if allowed is None:
+        return queries.contact_profile(session, contact_id=contact_id)
+    if contact_id not in _contact_ids_of(session, allowed):
+        raise NotFound("contact not found")
+    profile = queries.contact_profile(session, contact_id=contact_id)
+    return dataclasses.replace(
+        profile,
+        bookings=[b for b in profile.bookings if b.agent_id in allowed],
+        timeline=[e for e in profile.timeline if e.agent_id in allowed],
+    )
