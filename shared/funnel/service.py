@@ -126,7 +126,9 @@ def _check_filters(
     if meeting_type_id is not None and session.get(MeetingType, meeting_type_id) is None:
         raise MeetingTypeNotFound()
     return FunnelFilters(
-        start=start, end=end, agent_id=agent_id, meeting_type_id=meeting_type_id,
+        start=start.astimezone(UTC) if start else None,
+        end=end.astimezone(UTC) if end else None,
+        agent_id=agent_id, meeting_type_id=meeting_type_id,
         granularity="day" if granularity == "day" else "week",
     )
 
@@ -276,7 +278,7 @@ def funnel(
     end: datetime | None = None,
     agent_id: int | None = None,
     meeting_type_id: int | None = None,
-    granularity: Granularity = "day",
+    granularity: str = "day",
 ) -> FunnelResult:
     """Sessions reaching each of the four steps, conversion and drop-off, trend and median step times.
 
