@@ -1,0 +1,170 @@
+"""In-process timings of the availability engine against SPEC §13.
+
+    .venv/bin/python -m bench.availability [--runs 1000] [--repeats 5]
+
+Each case is called `runs` times per repeat (after a warm-up), each call timed on its own with
+perf_counter_ns; p50 and p95 are taken per repeat and the table shows the median over the repeats.
+The one-date cases cycle through every working day of the horizon, the month cases through the two
+months the horizon touches, so no single easy date flatters the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import platform
+import statistics
+import time as clock
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from bench.data import FIXED_NOW, ZONE, bench_rules, busy_intervals, working_days
+from shared.availability.engine import BusyTimeline, days_with_free_slots, free_slots
+from shared.availability.rules import Interval
+
+DURATION = timedelta(minutes=30)
+
+
+@dataclass
+class Case:
+    name: str
+    budget_ms: float | None
+    call: Callable[[int], object]  # the i-th call
+
+
+@dataclass
+class Result:
+    name: str
+    runs: int
+    repeats: int
+    p50_ms: float
+    p95_ms: float
+    budget_ms: float | None
+
+
+def _day_bounds(day: date) -> tuple[datetime, datetime]:
+    start = datetime.combine(day, time(0), tzinfo=ZONE).astimezone(UTC)
+    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=ZONE).astimezone(UTC)
+    return start, end
+
+
+def build_cases() -> tuple[list[Case], dict[str, object]]:
+    rules = bench_rules()
+    intervals = busy_intervals(FIXED_NOW.date())
+    timeline = BusyTimeline(intervals)
+    dates = [d for d in working_days(FIXED_NOW.date()) if d > FIXED_NOW.date()]
+    bounds = [_day_bounds(d) for d in dates]
+    # What the API's database query returns for one date: the busy times within a day either side.
+    nearby = [
+        [i for i in intervals if i.start < end + timedelta(days=1) and i.end > start - timedelta(days=1)]
+        for start, end in bounds
+    ]
+    months = [(date(2026, 6, 1), date(2026, 6, 30)), (date(2026, 7, 1), date(2026, 7, 31))]
+
+    def one_date(busy_for: Callable[[int], BusyTimeline | list[Interval]]) -> Callable[[int], object]:
+        def call(i: int) -> object:
+            start, end = bounds[i % len(bounds)]
+            return free_slots(
+                rules, duration=DURATION, busy=busy_for(i), now=FIXED_NOW, range_start=start, range_end=end
+            )
+
+        return call
+
+    def one_month(busy_for: Callable[[int], BusyTimeline | list[Interval]]) -> Callable[[int], object]:
+        def call(i: int) -> object:
+            first, last = months[i % len(months)]
+            return days_with_free_slots(
+                rules, duration=DURATION, busy=busy_for(i), now=FIXED_NOW, first_day=first, last_day=last,
+                display_zone=ZONE,
+            )
+
+        return call
+
+    empty: list[Interval] = []
+    cases = [
+        Case("free_slots, one date, timeline prebuilt (1,000 intervals)", 1.0, one_date(lambda i: timeline)),
+        Case(
+            "free_slots, one date, timeline built per call from 1,000 intervals",
+            1.0,
+            one_date(lambda i: BusyTimeline(intervals)),
+        ),
+        Case(
+            "free_slots, one date, timeline built per call from the date ±1 day (API path)",
+            1.0,
+            one_date(lambda i: BusyTimeline(nearby[i % len(nearby)])),
+        ),
+        Case("free_slots, one date, no busy time (reference)", None, one_date(lambda i: empty)),
+        Case("days_with_free_slots, month, timeline prebuilt", 10.0, one_month(lambda i: timeline)),
+        Case(
+            "days_with_free_slots, month, timeline built per call from 1,000 intervals",
+            10.0,
+            one_month(lambda i: BusyTimeline(intervals)),
+        ),
+    ]
+    free_per_date = [len(one_date(lambda i: timeline)(i)) for i in range(len(bounds))]
+    facts = {
+        "busy intervals": len(intervals),
+        "merged busy blocks": len(timeline),
+        "working dates measured": len(bounds),
+        "free 30-min slots per date (mean)": round(statistics.mean(free_per_date), 2),
+        "free 30-min slots per date (min–max)": f"{min(free_per_date)}–{max(free_per_date)}",
+        "API path: intervals per date ±1 day (mean)": round(statistics.mean(len(n) for n in nearby), 1),
+    }
+    return cases, facts
+
+
+def measure(case: Case, *, runs: int, repeats: int) -> Result:
+    for i in range(min(runs, 200)):  # warm-up
+        case.call(i)
+    p50s: list[float] = []
+    p95s: list[float] = []
+    for _ in range(repeats):
+        timings: list[int] = []
+        for i in range(runs):
+            started = clock.perf_counter_ns()
+            case.call(i)
+            timings.append(clock.perf_counter_ns() - started)
+        timings.sort()
+        p50s.append(timings[len(timings) // 2] / 1e6)
+        p95s.append(timings[min(len(timings) - 1, int(len(timings) * 0.95))] / 1e6)
+        gc.collect()
+    return Result(case.name, runs, repeats, statistics.median(p50s), statistics.median(p95s), case.budget_ms)
+
+
+def render(results: list[Result]) -> str:
+    lines = [
+        "| case | runs × repeats | p50 (ms) | p95 (ms) | budget p50 | verdict |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        budget = f"≤ {r.budget_ms:g} ms" if r.budget_ms is not None else "—"
+        verdict = "—" if r.budget_ms is None else ("within" if r.p50_ms <= r.budget_ms else "MISSED")
+        lines.append(
+            f"| {r.name} | {r.runs} × {r.repeats} | {r.p50_ms:.4f} | {r.p95_ms:.4f} | {budget} | {verdict} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=1000, help="timed calls per repeat (default 1000)")
+    parser.add_argument("--repeats", type=int, default=5, help="repeats; the median is reported (default 5)")
+    args = parser.parse_args(argv)
+    cases, facts = build_cases()
+    print(f"Python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs")
+    print(f"  now = {FIXED_NOW.isoformat()}")
+    print("  load average before: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
+    for key, value in facts.items():
+        print(f"  {key}: {value}")
+    results = [measure(case, runs=args.runs, repeats=args.repeats) for case in cases]
+    print("  load average after: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
+    print()
+    print(render(results))
+    missed = [r for r in results if r.budget_ms is not None and r.p50_ms > r.budget_ms]
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
