@@ -337,3 +337,17 @@ def test_smtp_url_forms() -> None:
     for bad in ("http://mail.example.com", "smtp://", "smtp://h:port"):
         with pytest.raises(InvalidSmtpUrl):
             parse_smtp_url(bad)
+
+
+def test_a_confirmation_still_queued_when_the_booking_is_cancelled_is_not_sent(
+    client: TestClient, db: sessionmaker[Session], settings: Settings
+) -> None:
+    link, types = _agent(db)
+    token = manage_token(book(client, link, types["Demo"], START))
+    client.post(f"/api/v1/bookings/{token}/cancel")
+
+    drain(settings)
+    with session_scope(db) as session:
+        subjects = sorted(row.subject for row in session.scalars(select(EmailMessage)))
+        assert subjects == ["Call cancelled: Demo with Ada Lovelace", "Cancelled: Demo with Grace Hopper"]
+        assert {job.status for job in session.scalars(select(OutboxJob))} == {JOB_DONE}
