@@ -1,36 +1,44 @@
 """The dashboard's entry point: only a router. Which pages exist depends on who is signed in.
 
 Run with `meetings dashboard` (or `streamlit run dashboard/app.py`). Without a valid session only the
-login page exists; every page reads and changes data through shared.accounts.scoped, which checks
-what the signed-in user may do.
+sign-in page exists; every page reads and changes data through shared.accounts.scoped, which checks
+what the signed-in user may do. The page files live in views/, not pages/: a pages/ folder beside the
+entry file switches Streamlit to its older automatic multipage mode, which fights st.navigation.
 """
 
 import streamlit as st
 
 from dashboard.components import runtime
 
-st.set_page_config(page_title="Meetings dashboard", page_icon="📅", layout="wide")
+
+def page(file: str, title: str, icon: str, url_path: str, *, default: bool = False) -> st.Page:
+    return st.Page(f"views/{file}", title=title, icon=f":material/{icon}:", url_path=url_path, default=default)
+
+
+st.set_page_config(page_title="Meetings dashboard", page_icon=":material/calendar_month:", layout="wide")
 
 user = runtime.resolve_user()
 
 if user is None:
-    navigation = st.navigation([st.Page("views/login.py", title="Sign in", icon="🔑")], position="hidden")
+    navigation = st.navigation([page("login.py", "Sign in", "login", "login")], position="hidden")
 else:
-    calendar_title = "Calendar settings" if user.is_manager else "My calendar & settings"
     navigation = st.navigation(
         {
             "Insights": [
-                st.Page("views/funnel.py", title="Funnel", icon="📊", url_path="funnel", default=True),
-                st.Page("views/users.py", title="Users", icon="👤", url_path="users"),
+                page("funnel.py", "Funnel", "filter_alt", "funnel", default=True),
+                page("users.py", "Users", "group", "users"),
             ],
             "Calendars": [
-                st.Page("views/calendars.py", title="Calendars", icon="🗓️", url_path="calendars"),
-                st.Page("views/settings.py", title=calendar_title, icon="⚙️", url_path="settings"),
-                st.Page("views/meeting_types.py", title="Meeting types", icon="🧩", url_path="meeting-types"),
+                page("calendars.py", "Calendars", "calendar_month", "calendars"),
+                settings_page := page(
+                    "settings.py", "Calendar settings" if user.is_manager else "My calendar & settings", "tune",
+                    "settings",
+                ),
+                page("meeting_types.py", "Meeting types", "category", "meeting-types"),
             ],
             "Operations": [
-                st.Page("views/outbox.py", title="Outbox", icon="📮", url_path="outbox"),
-                st.Page("views/account.py", title="Account", icon="🔐", url_path="account"),
+                page("outbox.py", "Outbox", "outbox", "outbox"),
+                page("account.py", "Account", "account_circle", "account"),
             ],
         }
     )
@@ -40,5 +48,7 @@ else:
         if st.button("Log out", key="logout", width="stretch"):
             runtime.sign_out()
             st.rerun()
+    if st.session_state.pop(runtime.GO_TO_SETTINGS_KEY, False):
+        st.switch_page(settings_page)
 
 navigation.run()

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import html
 import math
+from datetime import date
 
 import plotly.graph_objects as go
 
-from shared.accounts.scoped.calendars import KIND_AVAILABLE, KIND_BOOKING, KIND_BUSY, WeekView
+from shared.accounts.scoped.calendars import KIND_AVAILABLE, KIND_BOOKING, KIND_BUSY, WeekBlock, WeekView
 from shared.funnel.schemas import FunnelResult
 
 STEP_LABELS = {
@@ -67,45 +68,53 @@ def _hour_text(hour: float) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
-def week_figure(week: WeekView) -> go.Figure:
-    """Days down, hours across: offered hours in light green, calendar busy times grey, bookings on top."""
-    labels = {day: day.strftime("%a %d %b") for day in week.days}
-    figure = go.Figure()
-    layers = (
-        (KIND_AVAILABLE, "Available hours", 0.86, "rgba(34,197,94,0.22)"),
-        (KIND_BUSY, "Busy in Google Calendar", 0.6, "rgba(100,116,139,0.75)"),
-        (KIND_BOOKING, "Bookings", 0.6, None),
+def _bars(blocks: list[WeekBlock], labels: dict[date, str], *, name: str, width: float, colour: str) -> go.Bar:
+    return go.Bar(
+        orientation="h",
+        name=name,
+        y=[labels[block.day] for block in blocks],
+        base=[block.start_hour for block in blocks],
+        x=[block.end_hour - block.start_hour for block in blocks],
+        width=width,
+        marker={"color": colour, "line": {"width": 0}},
+        # Plotly reads a little HTML in text; names are people's input, so they go in escaped.
+        text=[html.escape(block.label) if block.kind == KIND_BOOKING else "" for block in blocks],
+        textposition="inside",
+        insidetextanchor="start",
+        customdata=[
+            [html.escape(block.label), _hour_text(block.start_hour), _hour_text(block.end_hour)] for block in blocks
+        ],
+        hovertemplate="%{customdata[1]}–%{customdata[2]}<br>%{customdata[0]}<extra></extra>",
     )
-    for kind, name, width, colour in layers:
-        blocks = [block for block in week.blocks if block.kind == kind]
-        if not blocks and kind != KIND_AVAILABLE:
-            continue
-        figure.add_trace(
-            go.Bar(
-                orientation="h",
-                name=name,
-                y=[labels[block.day] for block in blocks],
-                base=[block.start_hour for block in blocks],
-                x=[block.end_hour - block.start_hour for block in blocks],
-                width=width,
-                marker={
-                    "color": [block.colour or "#2563eb" for block in blocks] if colour is None else colour,
-                    "line": {"width": 0},
-                },
-                # Plotly reads a little HTML in text; names are people's input, so they go in escaped.
-                text=[html.escape(block.label) if kind == KIND_BOOKING else "" for block in blocks],
-                textposition="inside",
-                insidetextanchor="start",
-                customdata=[
-                    [html.escape(block.label), _hour_text(block.start_hour), _hour_text(block.end_hour)]
-                    for block in blocks
-                ],
-                hovertemplate="%{customdata[1]}–%{customdata[2]}<br>%{customdata[0]}<extra></extra>",
-            )
-        )
+
+
+def week_figure(week: WeekView) -> go.Figure:
+    """Days down, hours across: offered hours in light green, calendar busy times grey, bookings on top
+    in their meeting type's colour."""
+    labels = {day: day.strftime("%a %d %b") for day in week.days}
     hours = [h for block in week.blocks for h in (block.start_hour, block.end_hour)]
     low = max(0, math.floor(min(hours, default=8)) - 1)
     high = min(24, math.ceil(max(hours, default=18)) + 1)
+    figure = go.Figure()
+    # An invisible point per day keeps days without any block on the axis.
+    figure.add_trace(
+        go.Scatter(
+            x=[low] * len(week.days), y=list(labels.values()), mode="markers", marker={"opacity": 0},
+            showlegend=False, hoverinfo="skip",
+        )
+    )
+    available = [block for block in week.blocks if block.kind == KIND_AVAILABLE]
+    figure.add_trace(_bars(available, labels, name="Available hours", width=0.86, colour="rgba(34,197,94,0.22)"))
+    busy = [block for block in week.blocks if block.kind == KIND_BUSY]
+    if busy:
+        grey = "rgba(100,116,139,0.75)"
+        figure.add_trace(_bars(busy, labels, name="Busy in Google Calendar", width=0.6, colour=grey))
+    bookings = [block for block in week.blocks if block.kind == KIND_BOOKING]
+    for category in sorted({block.category for block in bookings}):
+        group = [block for block in bookings if block.category == category]
+        figure.add_trace(
+            _bars(group, labels, name=html.escape(category), width=0.6, colour=group[0].colour or "#2563eb")
+        )
     figure.update_layout(
         barmode="overlay",
         height=80 + 52 * len(week.days),

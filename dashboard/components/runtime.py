@@ -16,6 +16,7 @@ import streamlit as st
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared.accounts import service as accounts
+from shared.availability.busy import BusyTimeSource
 from shared.db import build_engine, build_sessionmaker, session_scope
 from shared.errors import MeetingsError
 from shared.models import Agent
@@ -25,6 +26,10 @@ from shared.settings import Settings
 TOKEN_KEY = "auth_token"
 USER_KEY = "signed_in_user"
 FLASH_KEY = "flash_message"
+# Google sends the agent back to /settings?calendar=connected|error&reason=…&agent_id=…, which opens a
+# new, signed-out browser session: the sign-in page keeps the outcome and the router goes on to settings.
+CALENDAR_OUTCOME_KEY = "calendar_outcome"
+GO_TO_SETTINGS_KEY = "go_to_settings"
 
 T = TypeVar("T")
 
@@ -36,6 +41,20 @@ def settings() -> Settings:
 @st.cache_resource(show_spinner=False)
 def _sessionmaker_for(database_url: str) -> sessionmaker[Session]:
     return build_sessionmaker(build_engine(Settings(database_url=database_url)))
+
+
+@st.cache_resource(show_spinner=False)
+def _google_busy_for(settings_json: str) -> BusyTimeSource:
+    from shared.calendars.google.busy import GoogleBusySource  # the Google libraries load only when used
+
+    # One source per configuration: its short-lived cache of freeBusy answers is shared by every viewer.
+    return GoogleBusySource(Settings.model_validate_json(settings_json))
+
+
+def calendar_busy_source() -> BusyTimeSource | None:
+    """Where the week view gets calendar busy times: Google when configured, else nowhere."""
+    current = settings()
+    return _google_busy_for(current.model_dump_json()) if current.google_configured else None
 
 
 @contextmanager

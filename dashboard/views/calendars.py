@@ -14,7 +14,6 @@ from shared.accounts.scoped import calendars as scoped_calendars
 CONFIRM_KEY = "cancel_booking_pending"
 
 user = runtime.user()
-settings = runtime.settings()
 st.title("Calendars")
 runtime.show_flash()
 
@@ -27,7 +26,7 @@ with runtime.db() as session:
     day = picked if isinstance(picked, date) else local_today
     week_start = day - timedelta(days=day.weekday())
     week = scoped_calendars.week_view(
-        session, actor=user, agent_id=agent_id, week_start=week_start, settings=settings, now=now
+        session, actor=user, agent_id=agent_id, week_start=week_start, calendar_busy=runtime.calendar_busy_source()
     )
     upcoming = [
         {
@@ -47,7 +46,7 @@ with runtime.db() as session:
 st.subheader(md(f"{agent_name} · week of {week_start:%d %b %Y}"))
 st.caption(f"Times in the agent's time zone, {zone_name}.")
 if week.busy_problem:
-    st.warning(f"Google Calendar busy times could not be read: {week.busy_problem}")
+    st.warning(f"{week.busy_problem}: reconnect it under settings.")
 st.plotly_chart(charts.week_figure(week), key="week_chart")
 bookings_this_week = len({b.booking_id for b in week.blocks if b.kind == scoped_calendars.KIND_BOOKING})
 st.caption(f"{bookings_this_week} confirmed booking(s) this week.")

@@ -75,8 +75,8 @@ except MeetingsError as error:
     st.stop()
 
 st.caption(
-    f"Booking sessions from {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC (`from`/`to` of "
-    "GET /api/v1/admin/funnel). A session counts once per step it reached, however often it went back."
+    f"Booking sessions with step events from {start:%d %b %Y} 00:00 to {last_day:%d %b %Y} 24:00 UTC, the same "
+    "numbers as GET /api/v1/admin/funnel. A session counts once per step it reached, however often it went back."
 )
 
 metric_columns = st.columns(len(result.steps))
@@ -87,7 +87,7 @@ for column, step in zip(metric_columns, result.steps, strict=True):
         help=f"{step.name}: distinct booking sessions that reached this step",
     )
 
-chart_column, table_column = st.columns([3, 2])
+chart_column, table_column = st.columns([1, 1])
 with chart_column:
     st.plotly_chart(charts.funnel_figure(result), key="funnel_chart")
 with table_column:

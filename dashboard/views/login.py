@@ -6,6 +6,10 @@ from dashboard.components import runtime
 from shared.accounts import service as accounts
 from shared.errors import MeetingsError
 
+if st.query_params.get("calendar"):
+    st.session_state[runtime.CALENDAR_OUTCOME_KEY] = st.query_params.to_dict()
+    st.session_state[runtime.GO_TO_SETTINGS_KEY] = True
+
 st.title("Meetings dashboard")
 st.caption("Sign in to see the booking funnel, calendars, meeting types and the outbox.")
 

@@ -6,6 +6,7 @@ import streamlit as st
 
 from dashboard.components import runtime
 from dashboard.components.text import md, when
+from shared.accounts.scoped import agents as scoped_agents
 from shared.accounts.scoped import outbox as scoped_outbox
 from shared.errors import MeetingsError
 from shared.models.outbox import JOB_DONE, JOB_FAILED, JOB_PENDING, JOB_RUNNING, JOB_WAITING
@@ -24,6 +25,7 @@ st.caption(
 
 with runtime.db() as session:
     counts = scoped_outbox.job_counts(session, actor=user)
+    agent_names = {agent.id: agent.name for agent in scoped_agents.visible_agents(session, actor=user)}
 columns = st.columns(len(STATUSES))
 for column, status in zip(columns, STATUSES, strict=True):
     column.metric(status, counts.get(status, 0))
@@ -47,7 +49,7 @@ with jobs_tab:
                 "last error": job.last_error or "",
                 "next attempt (UTC)": when(job.next_attempt_at) if job.status in (JOB_PENDING, JOB_RUNNING) else "",
                 "booking": job.booking_id,
-                "agent": job.agent_id,
+                "agent": agent_names.get(job.agent_id, "") if job.agent_id else "",
                 "created (UTC)": when(job.created_at),
                 "done (UTC)": when(job.done_at),
             }

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from dashboard.components import runtime
 from dashboard.components.hours import format_overrides, format_windows, parse_overrides, parse_windows
-from dashboard.components.pickers import pick_agent
+from dashboard.components.pickers import AGENT_KEY, pick_agent
 from dashboard.components.text import md, when
 from shared.accounts.scoped import agents as scoped_agents
 from shared.accounts.scoped import calendars as scoped_calendars
@@ -21,10 +21,32 @@ DAY_NAMES = dict(
     zip(WEEKDAYS, ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"), strict=True)
 )
 
+CONSENT_OUTCOMES = {
+    "access_denied": "Google Calendar was not connected: access was declined on Google's consent screen.",
+    "missing_permissions": (
+        "Google Calendar was not connected: Meetings needs both permissions (see busy times, write events). "
+        "Connect again and leave both ticked."
+    ),
+    "token_exchange_failed": "Google Calendar was not connected: Google refused the sign-in code. Please try again.",
+}
+
 user = runtime.user()
 settings = runtime.settings()
 st.title("My calendar & settings" if not user.is_manager else "Calendar settings")
 runtime.show_flash()
+
+outcome = st.session_state.pop(runtime.CALENDAR_OUTCOME_KEY, None) or (
+    st.query_params.to_dict() if st.query_params.get("calendar") else None
+)
+if outcome:
+    if outcome.get("calendar") == "connected":
+        st.success("Google Calendar connected.")
+    else:
+        reason = str(outcome.get("reason", ""))
+        st.error(CONSENT_OUTCOMES.get(reason, "Google Calendar was not connected. Please try again."))
+    if str(outcome.get("agent_id", "")).isdigit():
+        st.session_state[AGENT_KEY] = int(outcome["agent_id"])
+    st.query_params.clear()
 
 with runtime.db() as session:
     agent = pick_agent(session, user)

@@ -89,6 +89,18 @@ def _demo_database(url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[DemoDa
 
 
 @pytest.fixture
+def sqlite_db(tmp_path: Path, migrated_template: Path) -> Iterator[sessionmaker[Session]]:
+    """An empty migrated SQLite database, for service tests whose SQL is the same on every backend."""
+    path = tmp_path / "empty.db"
+    shutil.copyfile(migrated_template, path)
+    engine = build_engine(Settings(environment="test", database_url=f"sqlite:///{path}"))
+    try:
+        yield build_sessionmaker(engine)
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
 def demo_db(tmp_path: Path, demo_sqlite_template: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[DemoDatabase]:
     """A private copy of the seeded demo database (SQLite), which the app under test uses."""
     path = tmp_path / "demo.db"

@@ -10,14 +10,12 @@ from sqlalchemy.orm import Session
 
 from shared.accounts.permissions import Actor, require_can_manage_agent
 from shared.agents.service import get_agent
-from shared.availability.busy import confirmed_bookings_between
+from shared.availability.busy import BusyTimeSource, confirmed_bookings_between
 from shared.availability.rules import Interval
 from shared.availability.service import rules_from_model
 from shared.calendars.google import service as google
-from shared.calendars.google.client import GoogleCalendarClient
-from shared.calendars.google.errors import GoogleAccessRevoked, GoogleCallError
 from shared.models import CalendarConnection
-from shared.models.calendar import STATUS_CONNECTED
+from shared.models.calendar import STATUS_NEEDS_RECONNECT
 from shared.settings import Settings
 
 NOT_CONNECTED = "not_connected"
@@ -69,43 +67,6 @@ def disconnect_google(
     return google.disconnect(session, agent_id=agent_id, settings=settings)
 
 
-@dataclass(frozen=True)
-class BusyTimes:
-    intervals: list[Interval]
-    problem: str | None = None  # why the calendar could not be read, shown beside the week
-
-
-def google_busy_times(
-    session: Session, *, actor: Actor, agent_id: int, start: datetime, end: datetime, settings: Settings,
-    now: datetime,
-) -> BusyTimes:
-    """Busy times of the agent's connected Google calendars in [start, end); none when not connected.
-
-    A revoked grant marks the connection `needs_reconnect` (as any other use of it would); other
-    failures are reported in `problem` so the week still shows bookings and hours.
-    """
-    require_can_manage_agent(actor, agent_id)
-    connection = google.get_connection(session, agent_id=agent_id)
-    if connection is None or connection.status != STATUS_CONNECTED or not settings.google_configured:
-        return BusyTimes([])
-    tokens = google.usable_tokens(session, connection=connection, settings=settings, now=now)
-    if tokens is None:
-        return BusyTimes([], connection.last_error or "the stored Google tokens cannot be used; reconnect")
-    client = GoogleCalendarClient(settings, google.credentials_for(connection, tokens, settings))
-    try:
-        intervals = client.busy_intervals(connection.busy_calendar_ids or ["primary"], start=start, end=end)
-    except GoogleAccessRevoked as failure:
-        google.mark_needs_reconnect(session, connection=connection, reason=str(failure), now=now)
-        return BusyTimes([], str(failure))
-    except GoogleCallError as failure:
-        return BusyTimes([], str(failure))
-    finally:
-        google.save_refreshed_tokens(
-            session, connection=connection, before=tokens, credentials=client.credentials, settings=settings
-        )
-    return BusyTimes(intervals)
-
-
 # --- the week view -----------------------------------------------------------------------------------
 
 KIND_AVAILABLE = "available"
@@ -124,6 +85,7 @@ class WeekBlock:
     label: str
     colour: str | None = None
     booking_id: int | None = None
+    category: str = ""  # the meeting type of a booking, for the chart's legend
 
 
 @dataclass(frozen=True)
@@ -166,11 +128,10 @@ def week_view(
     actor: Actor,
     agent_id: int,
     week_start: date,
-    settings: Settings,
-    now: datetime,
-    include_google: bool = True,
+    calendar_busy: BusyTimeSource | None = None,
 ) -> WeekView:
-    """Seven local days of the agent from `week_start`: hours offered, confirmed bookings, calendar busy times."""
+    """Seven local days of the agent from `week_start`: hours offered, confirmed bookings, and the busy
+    times `calendar_busy` (the Google source, when configured) reports for the agent's calendars."""
     require_can_manage_agent(actor, agent_id)
     agent = get_agent(session, agent_id=agent_id)
     rules = rules_from_model(agent.availability)
@@ -191,18 +152,21 @@ def week_view(
             blocks.append(
                 WeekBlock(
                     day, start_hour, end_hour, KIND_BOOKING, label, colour=booking.meeting_type.colour,
-                    booking_id=booking.id,
+                    booking_id=booking.id, category=booking.meeting_type.name,
                 )
             )
     busy = (
-        google_busy_times(session, actor=actor, agent_id=agent_id, start=start, end=end, settings=settings, now=now)
-        if include_google
-        else BusyTimes([])
+        calendar_busy.busy_intervals(session, agent=agent, start=start, end=end, fresh=False) if calendar_busy else []
     )
-    for interval in busy.intervals:
+    for interval in busy:
         for day, start_hour, end_hour in _split_by_day(interval, days, zone):
             blocks.append(WeekBlock(day, start_hour, end_hour, KIND_BUSY, "Busy in Google Calendar"))
+    # Read after the lookup: a grant found revoked just now is already marked.
+    connection = google.get_connection(session, agent_id=agent_id)
+    problem = None
+    if connection is not None and connection.status == STATUS_NEEDS_RECONNECT:
+        problem = "Google Calendar needs reconnecting, so its busy times are not shown"
     return WeekView(
         agent_id=agent.id, agent_name=agent.name, timezone=rules.timezone, days=days, blocks=blocks,
-        busy_problem=busy.problem,
+        busy_problem=problem,
     )

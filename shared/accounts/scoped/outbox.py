@@ -59,7 +59,7 @@ def job_counts(session: Session, *, actor: Actor) -> dict[str, int]:
     visible = _visible_jobs(actor)
     if visible is not None:
         query = query.where(visible)
-    return {status: count for status, count in session.execute(query).tuples()}
+    return {status: count for status, count in session.execute(query).all()}
 
 
 def retry_job(session: Session, *, actor: Actor, job_id: int, now: datetime | None = None) -> OutboxJob:
