@@ -94,6 +94,47 @@ class Settings(BaseSettings):
         default=120, validation_alias=AliasChoices("MEETINGS_WORKER_LEASE_SECONDS", "worker_lease_seconds")
     )
 
+    # Hardening (shared/ratelimit, widget_api/middleware.py; docs/security.md).
+    rate_limit_enabled: bool | None = Field(
+        default=None,
+        validation_alias=AliasChoices("MEETINGS_RATE_LIMIT_ENABLED", "rate_limit_enabled"),
+        description="Per-client rate limits on the public API. Unset: on, except when MEETINGS_ENV=test.",
+    )
+    rate_limit_bookings_per_minute: int = Field(
+        default=10,
+        ge=0,
+        validation_alias=AliasChoices("MEETINGS_RATE_LIMIT_BOOKINGS_PER_MINUTE", "rate_limit_bookings_per_minute"),
+        description="Bookings, cancels and reschedules per client address per minute (0 = no limit).",
+    )
+    rate_limit_events_per_minute: int = Field(
+        default=120,
+        ge=0,
+        validation_alias=AliasChoices("MEETINGS_RATE_LIMIT_EVENTS_PER_MINUTE", "rate_limit_events_per_minute"),
+        description="POST /api/v1/events per client address per minute (0 = no limit).",
+    )
+    rate_limit_reads_per_minute: int = Field(
+        default=300,
+        ge=0,
+        validation_alias=AliasChoices("MEETINGS_RATE_LIMIT_READS_PER_MINUTE", "rate_limit_reads_per_minute"),
+        description="Public GETs (links, days, slots, bookings, hosted pages) per client per minute (0 = no limit).",
+    )
+    trusted_proxy: str = Field(
+        default="",
+        validation_alias=AliasChoices("MEETINGS_TRUSTED_PROXY", "trusted_proxy"),
+        description="Comma-separated addresses/networks of reverse proxies whose X-Forwarded-For is believed.",
+    )
+    frame_ancestors: str = Field(
+        default="'self'",
+        validation_alias=AliasChoices("MEETINGS_FRAME_ANCESTORS", "frame_ancestors"),
+        description="CSP frame-ancestors sources for the hosted pages, e.g. \"'self' https://app.example.com\".",
+    )
+    max_body_bytes: int = Field(
+        default=65_536,
+        ge=1024,
+        validation_alias=AliasChoices("MEETINGS_MAX_BODY_BYTES", "max_body_bytes"),
+        description="Largest request body accepted (bytes counted as they arrive); larger gets 413.",
+    )
+
     @field_validator("database_url")
     @classmethod
     def _normalise_postgres_driver(cls, value: str) -> str:

@@ -7,15 +7,16 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy import text
 
 from shared.availability.busy import BusyTimeSource
-from shared.availability.service import default_sources
+from shared.calendars.sources import busy_sources_for
 from shared.db import build_engine, build_sessionmaker
 from shared.models import utcnow
 from shared.settings import Settings
 from widget_api.errors import install_error_handlers
+from widget_api.logging import configure_logging
+from widget_api.middleware import install_middleware
 from widget_api.routes import admin, manage, oauth, pages, public
 
 
@@ -44,14 +45,9 @@ def create_app(
     )
     app.state.settings = settings
     app.state.clock = clock
-    app.state.busy_sources = busy_sources or default_sources
+    app.state.busy_sources = busy_sources or busy_sources_for(settings)  # + Google when configured
     install_error_handlers(app)
-    app.add_middleware(
-        CORSMiddleware,
-        allow_origins=settings.embed_origin_list,
-        allow_methods=["GET", "POST"],
-        allow_headers=["Content-Type", "Idempotency-Key"],
-    )
+    install_middleware(app, settings)  # CORS (public API only), rate limits, body size, headers, logs
     app.include_router(public.router)
     app.include_router(admin.router)
     app.include_router(oauth.router)
@@ -70,4 +66,5 @@ def create_app(
 
 def app_factory() -> FastAPI:
     """Entry point for `uvicorn --factory widget_api.app:app_factory`."""
+    configure_logging()
     return create_app()

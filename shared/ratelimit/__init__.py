@@ -1,0 +1,1 @@
+"""Per-client request limits shared by every API process (counters in the database)."""
