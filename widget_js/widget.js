@@ -202,18 +202,14 @@
   function Widget(host, options) {
     this.host = host;
     this.link = String(options.link || "");
-    this.tz = validZone(options.timezone) || validZone(Intl.DateTimeFormat().resolvedOptions().timeZone) || "UTC";
     this.locale = pickLocale(options.locale);
     this.t = STRINGS[this.locale.slice(0, 2).toLowerCase()];
-    if (options.visitorId && !ID.test(options.visitorId)) console.warn("Meetings: visitorId must match " + ID);
-    this.visitor = options.visitorId && ID.test(options.visitorId) ? String(options.visitorId) : storedVisitorId();
-    this.values = {};
-    var prefill = options.prefill || {};
-    FIELDS.forEach(function (f) { this.values[f] = String(prefill[f] || "") }, this);
     this.days = {};
+    this.recent = {};
     this.seq = 0;
     this.interacted = false;
-    this.newAttempt();
+    this.events = Promise.resolve();
+    this.inflight = null;
 
     var root;
     try { root = host.shadowRoot || host.attachShadow({ mode: "open" }); } catch (e) {
@@ -226,6 +222,16 @@
     this.body = h("div", { cls: "bd" });
     root.append(h("div", { cls: "w", role: "region", "aria-label": this.t.title, lang: this.locale }, [this.head, this.status, this.body]));
     this.loadLink();
+
+    // After the first request is on its way: the first time-zone-aware Intl call loads ICU's zone
+    // data (tens of milliseconds), which now overlaps the network instead of delaying it.
+    this.tz = validZone(options.timezone) || validZone(Intl.DateTimeFormat().resolvedOptions().timeZone) || "UTC";
+    if (options.visitorId && !ID.test(options.visitorId)) console.warn("Meetings: visitorId must match " + ID);
+    this.visitor = options.visitorId && ID.test(options.visitorId) ? String(options.visitorId) : storedVisitorId();
+    this.values = {};
+    var prefill = options.prefill || {};
+    FIELDS.forEach(function (f) { this.values[f] = String(prefill[f] || ""); }, this);
+    this.newAttempt();
   }
 
   var W = Widget.prototype;
@@ -239,6 +245,7 @@
   // Fetch helper that ignores answers to requests a newer one has replaced (fast clicking).
   W.load = function (promise, onData, onError) {
     var self = this, ticket = ++this.seq;
+    this.inflight = promise.catch(function () {});
     this.setBusy(true);
     promise.then(function (data) {
       if (ticket !== self.seq) return;
@@ -262,6 +269,18 @@
 
   W.say = function (text) { this.status.textContent = text; };
 
+  // Days and slots: a request started early (pointer down, hover, focus) is reused by the click
+  // that follows; answers older than 15 s are fetched again, so the hours shown stay fresh.
+  W.get = function (what, params) {
+    var self = this, path = "/api/v1/links/" + encodeURIComponent(this.link) + "/" + what + "?" + query(params);
+    var hit = this.recent[path], now = Date.now();
+    if (hit && now - hit.at < 15000) return hit.promise;
+    var promise = api("GET", path);
+    this.recent[path] = { promise: promise, at: now };
+    promise.catch(function () { if (self.recent[path] && self.recent[path].promise === promise) delete self.recent[path]; });
+    return promise;
+  };
+
   W.emit = function (name, extra) {
     var payload = Object.assign({
       type: "meetings:" + name, link: this.link, session_id: this.session, visitor_id: this.visitor
@@ -275,8 +294,12 @@
     var key = name + "|" + JSON.stringify(context);
     if (this.posted[key]) return;
     this.posted[key] = true;
-    var body = Object.assign({ visitor_id: this.visitor, session_id: this.session, link: this.link, name: name }, context);
-    api("POST", "/api/v1/events", body).catch(function () { /* analytics must never block booking */ });
+    var self = this, body = Object.assign({ visitor_id: this.visitor, session_id: this.session, link: this.link, name: name }, context);
+    // Posted one after another, in order, and after the data the user waits for (the step's own
+    // load starts right after this call): analytics never slows the widget down or blocks booking.
+    this.events = this.events.then(function () { return self.inflight; }).then(function () {
+      return api("POST", "/api/v1/events", body).catch(function () {});
+    });
     this.emit(name, context);
   };
 
@@ -332,7 +355,7 @@
   W.loadLink = function () {
     var self = this;
     this.setBusy(true);
-    if (!this.link) return this.fail(apiError(404));
+    if (!this.link) return setTimeout(function () { self.fail(apiError(404)); });
     this.load(api("GET", "/api/v1/links/" + encodeURIComponent(this.link)), function (data) {
       self.agent = data.agent;
       self.types = data.meeting_types;
@@ -346,9 +369,13 @@
     this.summary();
     this.render("types", t.type, [
       this.types.length ? h("ul", {}, this.types.map(function (type) {
+        var prefetch = function () {
+          self.get("days", { meeting_type_id: type.id, month: todayIn(self.tz).slice(0, 7), tz: self.tz }).catch(function () {});
+        };
         return h("li", {}, [h("button", {
           cls: "o", type: "button", "data-meeting-type-id": type.id, "data-k": "t" + type.id,
-          onclick: function () { self.interacted = true; self.chooseType(type); }
+          onclick: function () { self.interacted = true; self.chooseType(type); },
+          onpointerenter: prefetch, onpointerdown: prefetch, onfocus: prefetch
         }, [h("b", { text: type.name }), h("small", { text: fill(t.min, { n: type.duration_minutes }) }), type.description && h("small", { text: type.description })])]);
       })) : h("p", { text: t.noTypes })
     ]);
@@ -374,8 +401,7 @@
       self.showCalendar(data.days);
     };
     if (this.days[key]) return show(this.days[key]);
-    this.load(api("GET", "/api/v1/links/" + encodeURIComponent(this.link) + "/days?" +
-      query({ meeting_type_id: this.type.id, month: this.month, tz: this.tz })), show,
+    this.load(this.get("days", { meeting_type_id: this.type.id, month: this.month, tz: this.tz }), show,
       function (error) { self.fail(error, self.loadDays, self.showTypes); });
   };
 
@@ -401,7 +427,10 @@
       cells.push(h("button", {
         type: "button", "data-date": iso, "data-k": "d" + iso, disabled: !open, "aria-label": this.fmtDay(iso),
         "aria-pressed": open ? String(iso === this.date) : null, text: String(i),
-        onclick: (function (day) { return function () { self.interacted = true; self.chooseDate(day); }; })(iso)
+        onclick: (function (day) { return function () { self.interacted = true; self.chooseDate(day); }; })(iso),
+        onpointerdown: (function (day) { return function () {
+          self.get("slots", { meeting_type_id: self.type.id, date: day, tz: self.tz }).catch(function () {});
+        }; })(iso)
       }));
     }
     this.summary();
@@ -427,8 +456,7 @@
 
   W.loadSlots = function (notice) {
     var self = this;
-    this.load(api("GET", "/api/v1/links/" + encodeURIComponent(this.link) + "/slots?" +
-      query({ meeting_type_id: this.type.id, date: this.date, tz: this.tz })), function (data) {
+    this.load(this.get("slots", { meeting_type_id: this.type.id, date: this.date, tz: this.tz }), function (data) {
       self.slots = data.slots;
       if (!self.slots.some(function (s) { return s.start === self.start; })) self.start = null;
       self.showSlots(notice);
@@ -437,10 +465,20 @@
 
   W.showSlots = function (notice) {
     var self = this, t = this.t;
-    var zones = Intl.supportedValuesOf ? Intl.supportedValuesOf("timeZone") : [];
-    if (zones.indexOf(this.tz) < 0) zones = [this.tz].concat(zones);
-    var select = h("select", { id: "tz", "data-k": "tz", onchange: function () { self.tz = select.value; self.loadSlots(); } },
-      zones.map(function (z) { return h("option", { value: z, selected: z === self.tz, text: z.replace(/_/g, " ") }); }));
+    var option = function (z) { return h("option", { value: z, selected: z === self.tz, text: z.replace(/_/g, " ") }); };
+    // Some 400 zones cost tens of milliseconds to lay out: the list is filled when the browser is
+    // idle after the hours are on screen, or at once when the visitor reaches for the selector.
+    var zones = function () {
+      if (select.options.length > 1) return;
+      var all = Intl.supportedValuesOf ? Intl.supportedValuesOf("timeZone") : [];
+      if (all.indexOf(self.tz) < 0) all = [self.tz].concat(all);
+      select.replaceChildren.apply(select, all.map(option));
+    };
+    var select = h("select", {
+      id: "tz", "data-k": "tz", onfocus: zones, onpointerdown: zones,
+      onchange: function () { self.tz = select.value; self.loadSlots(); }
+    }, [option(this.tz)]);
+    if (window.requestIdleCallback) requestIdleCallback(zones, { timeout: 1000 }); else setTimeout(zones, 200);
     this.summary();
     this.render("slots", t.time, [
       h("p", { text: this.fmtDay(this.date) }),
@@ -545,6 +583,7 @@
       this.start = null;
       this.pending = null;
       this.days = {};
+      this.recent = {};
       return this.loadSlots(t.taken);
     }
     if (status === 422 && Array.isArray(detail)) {
