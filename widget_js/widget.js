@@ -88,7 +88,7 @@
     ".cal button{padding:0;min-height:34px;border-color:transparent;background:none}" +
     ".cal button:not(:disabled){font-weight:600;background:#eff6ff;color:var(--a)}" +
     ".wd{font-size:11px;color:#6b7280;padding:2px 0}" +
-    ".sl{grid-template-columns:repeat(auto-fill,minmax(72px,1fr));max-height:204px;overflow-y:auto;padding:2px;margin-top:8px}.sl button{width:100%}" +
+    ".sl{grid-template-columns:repeat(auto-fill,minmax(84px,1fr));max-height:204px;overflow-y:auto;padding:2px;margin-top:8px}.sl button{width:100%;white-space:nowrap;padding:6px 4px}" +
     "[aria-pressed=true],.cal [aria-pressed=true]{background:var(--a);border-color:var(--a);color:#fff}" +
     "label{display:block;font-weight:500;margin:8px 0 2px}label small{font-weight:400;color:#6b7280}" +
     "input,select,textarea{display:block;width:100%;max-width:100%;min-width:0;border:1px solid #9ca3af;border-radius:8px;padding:7px 9px;background:#fff}" +
