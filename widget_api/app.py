@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from sqlalchemy import text
 
 from shared.availability.busy import BusyTimeSource
-from shared.availability.service import default_sources
+from shared.calendars.sources import busy_sources_for
 from shared.db import build_engine, build_sessionmaker
 from shared.models import utcnow
 from shared.settings import Settings
@@ -45,7 +45,7 @@ def create_app(
     )
     app.state.settings = settings
     app.state.clock = clock
-    app.state.busy_sources = busy_sources or default_sources
+    app.state.busy_sources = busy_sources or busy_sources_for(settings)  # + Google when configured
     install_error_handlers(app)
     install_middleware(app, settings)  # CORS (public API only), rate limits, body size, headers, logs
     app.include_router(public.router)

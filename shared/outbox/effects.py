@@ -11,6 +11,7 @@ from typing import Literal
 
 from sqlalchemy.orm import Session
 
+from shared.calendars.google.planning import plan_calendar_sync
 from shared.models import Booking
 from shared.notifications.planning import plan_booking_emails
 from shared.notifications.webhooks import plan_booking_webhooks
@@ -20,4 +21,5 @@ BookingChange = Literal["created", "cancelled", "rescheduled"]
 
 def plan_booking_effects(session: Session, *, booking: Booking, event: BookingChange) -> None:
     plan_booking_emails(session, booking=booking, event=event)
+    plan_calendar_sync(session, booking=booking, event=event)
     plan_booking_webhooks(session, booking=booking, event=event)

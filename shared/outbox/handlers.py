@@ -47,8 +47,10 @@ JobHandler = Callable[[JobContext, OutboxJob], None]
 
 def job_handlers() -> dict[str, JobHandler]:
     """Every job kind the worker knows, mapped to its handler. Each channel adds its kinds here."""
+    from shared.calendars.google.handlers import google_job_handlers  # late: it imports this module
     from shared.notifications.jobs import notification_handlers  # late: it imports this module
 
     handlers: dict[str, JobHandler] = {}
     handlers.update(notification_handlers())
+    handlers.update(google_job_handlers())
     return handlers

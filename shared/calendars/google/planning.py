@@ -1,0 +1,34 @@
+"""Which Google Calendar jobs a booking change produces (planned in the booking's transaction)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from shared.models import Booking, CalendarConnection
+from shared.models.calendar import STATUS_CONNECTED, STATUS_NEEDS_RECONNECT
+from shared.outbox.service import enqueue
+
+UPSERT_JOB = "calendar.google.upsert"
+DELETE_JOB = "calendar.google.delete"
+
+
+def plan_calendar_sync(session: Session, *, booking: Booking, event: str) -> None:
+    """Queue the calendar write for a booking change, when the agent has a Google connection.
+
+    `needs_reconnect` still plans: the job waits (parked) and runs once the agent reconnects, so
+    bookings made meanwhile still reach the calendar. The dedupe key makes planning twice a no-op.
+    """
+    status = session.scalar(
+        select(CalendarConnection.status).where(CalendarConnection.agent_id == booking.agent_id)
+    )
+    if status not in (STATUS_CONNECTED, STATUS_NEEDS_RECONNECT):
+        return
+    enqueue(
+        session,
+        kind=DELETE_JOB if event == "cancelled" else UPSERT_JOB,
+        payload={"booking_id": booking.id, "event": event, "sequence": booking.sequence},
+        dedupe_key=f"calendar:google:booking:{booking.id}:{event}:{booking.sequence}",
+        booking_id=booking.id,
+        agent_id=booking.agent_id,
+    )
