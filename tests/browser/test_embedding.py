@@ -10,7 +10,7 @@ from sqlalchemy import select
 from shared.db import session_scope
 from shared.models import Event
 from tests.browser.conftest import LiveServer
-from tests.browser.steps import choose_first_day, choose_type, dispatched_events, host_events, wait_until
+from tests.browser.steps import choose_day, choose_type, dispatched_events, host_events, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -49,12 +49,12 @@ def test_two_widgets_on_a_host_page_work_independently(page: Page, live_server: 
     expect(second.get_by_text("Second Agent")).to_be_visible()
 
     choose_type(first)
-    choose_first_day(first)
+    choose_day(first)
     expect(first.get_by_role("heading", name="Choose a time")).to_be_visible()
     expect(second.get_by_role("heading", name="Wybierz rodzaj spotkania")).to_be_visible()
 
     choose_type(second, "Assistance")
-    choose_first_day(second)
+    choose_day(second)
     second.locator("[data-start]").last.click()
     second.get_by_role("button", name="Dalej").click()
     expect(second.locator("[name=first_name]")).to_have_value("Jan")

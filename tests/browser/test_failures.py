@@ -12,7 +12,7 @@ from shared.models import Booking
 from tests.browser.conftest import LiveServer
 from tests.browser.steps import (
     FORM,
-    choose_first_day,
+    choose_day,
     choose_last_hour,
     choose_type,
     fill_form,
@@ -72,7 +72,7 @@ def test_network_errors_offer_a_retry_and_a_lost_answer_books_once(page: Page, l
 
     page.route("**/slots?**", lambda route: route.abort())
     choose_type(booking)
-    choose_first_day(booking)
+    choose_day(booking)
     expect(booking.get_by_role("alert")).to_contain_text("We couldn't reach the booking service.")
     assert host_events(page)[-1]["error"]["code"] == "network"
     page.unroute("**/slots?**")

@@ -12,7 +12,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 from tests.browser.conftest import RECORD_HOST_EVENTS, LiveServer
 from tests.browser.steps import (
     FORM,
-    choose_first_day,
+    choose_day,
     choose_last_hour,
     choose_type,
     focused,
@@ -48,7 +48,7 @@ def test_fits_a_320px_chat_bubble_at_every_step(
     expect(booking.locator("[data-meeting-type-id]")).to_have_count(3)
     assert horizontal_overflow(page) == []
     choose_type(booking, "Onboarding")
-    choose_first_day(booking)
+    choose_day(booking)
     assert horizontal_overflow(page) == []
     choose_last_hour(booking)
     assert horizontal_overflow(page) == []
@@ -106,7 +106,7 @@ def test_polish_is_the_browser_default_for_polish_visitors(browser: Browser, liv
         expect(booking.get_by_role("heading", name="Wybierz dzień")).to_be_visible()
         expect(booking.locator("h3")).to_have_text(POLISH_MONTH)
         expect(booking.get_by_role("button", name="Następny miesiąc")).to_be_visible()
-        choose_first_day(booking)
+        choose_day(booking)
         expect(booking.get_by_label("Strefa czasowa")).to_have_value("Europe/Warsaw")
         choose_last_hour(booking)
         booking.get_by_role("button", name="Dalej").click()
@@ -129,7 +129,7 @@ def test_hours_follow_the_browser_time_zone_and_the_selector(browser: Browser, l
         page.goto(f"{live_server.base_url}/b/{link}")
         booking = widget(page)
         choose_type(booking)
-        choose_first_day(booking)
+        choose_day(booking)
         zone = booking.get_by_label("Time zone")
         expect(zone).to_have_value(re.compile(r"Asia/(Kolkata|Calcutta)"))
         assert (booking.locator("[data-start]").first.get_attribute("data-start") or "").endswith("+05:30")
