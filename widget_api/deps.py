@@ -37,7 +37,9 @@ def get_busy_sources(request: Request) -> list[BusyTimeSource]:
     return sources
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": the commit runs before the response is sent, so a failed COMMIT answers 503 and
+# never a 201 for a booking that was not stored (the default runs it after the response went out).
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 NowDep = Annotated[datetime, Depends(get_now)]
 BusySourcesDep = Annotated[list[BusyTimeSource], Depends(get_busy_sources)]

@@ -21,7 +21,7 @@ access_logger = logging.getLogger("meetings.access")
 
 EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})")
 BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]+")
-AUTH_HEADER = re.compile(r"(?i)(authorization['\"]?\s*[:=]\s*['\"]?)[^'\",}\s]+")
+AUTH_HEADER = re.compile(r"(?i)(authorization['\"]?\s*[:=]\s*['\"]?)(?:(bearer|basic|token)\s+)?[^'\",}\s]+")
 SECRET_PATH = re.compile(r"(/(?:api/v1/bookings|api/v1/links|manage|b)/)[A-Za-z0-9_-]{8,}")
 # Attributes every LogRecord has; anything else came in through `extra=` and is logged as a field.
 _STANDARD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
@@ -35,8 +35,8 @@ def mask_email(address: str) -> str:
 
 def scrub(text: str) -> str:
     """Mask e-mails and remove bearer tokens, Authorization values and token-bearing paths."""
+    text = AUTH_HEADER.sub(lambda m: f"{m.group(1)}{m.group(2) + ' ' if m.group(2) else ''}[redacted]", text)
     text = BEARER.sub(lambda m: f"{m.group(1)} [redacted]", text)
-    text = AUTH_HEADER.sub(lambda m: f"{m.group(1)}[redacted]", text)
     text = SECRET_PATH.sub(lambda m: f"{m.group(1)}[redacted]", text)
     return mask_email(text)
 

@@ -291,10 +291,16 @@ class BodySizeLimitMiddleware:
 
 
 def install_middleware(app: FastAPI, settings: Settings) -> None:
-    """Wire the hardening middleware (Starlette runs the last added first)."""
+    """Wire the hardening middleware (Starlette runs the last added first).
+
+    Settings are checked here, so a bad MEETINGS_FRAME_ANCESTORS or MEETINGS_TRUSTED_PROXY stops
+    the app at start-up instead of at its first request.
+    """
+    frame_ancestors_sources(settings.frame_ancestors)
+    policy = RateLimitPolicy.from_settings(settings)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     if limits_enabled(settings):
-        app.add_middleware(RateLimitMiddleware, policy=RateLimitPolicy.from_settings(settings))
+        app.add_middleware(RateLimitMiddleware, policy=policy)
     app.add_middleware(PublicCORSMiddleware, origins=settings.embed_origin_list)
     app.add_middleware(SecurityHeadersMiddleware, settings=settings)
     app.add_middleware(RequestLogMiddleware)
