@@ -98,7 +98,11 @@ def api_server(database_url: str) -> Iterator[str]:
     """`uvicorn widget_api.app:app_factory` in its own process, as deployed; yields its base URL."""
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "DATABASE_URL": database_url, "MEETINGS_BASE_URL": base_url, "MEETINGS_ENV": "test"}
+    # As in production (per-client rate limits counted in the database) but with test secrets.
+    env = {
+        **os.environ, "DATABASE_URL": database_url, "MEETINGS_BASE_URL": base_url, "MEETINGS_ENV": "test",
+        "MEETINGS_RATE_LIMIT_ENABLED": "true",
+    }
     command = [
         sys.executable, "-m", "uvicorn", "--factory", "widget_api.app:app_factory",
         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log",
@@ -193,8 +197,10 @@ def main() -> None:
                 version = browser.version
                 browser.close()
 
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"widget load, {runs} runs, Chromium {version} headless, {platform.machine()} {platform.system()}, "
-          f"Python {platform.python_version()}, API on {base_url}")
+          f"{os.cpu_count()} CPUs (load average {load:.1f}), Python {platform.python_version()}, "
+          f"one uvicorn process with rate limits on, SQLite")
     print()
     print(f"{'from widget.js loaded to':<40} {'median':>8} {'p90':>8} {'min':>8} {'max':>8}")
     labels = {
