@@ -7,7 +7,7 @@ resource keyed by the database URL, so nothing is built at import time and each 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TypeVar
@@ -135,9 +135,16 @@ def show_flash() -> None:
         st.success(message)
 
 
-def act(work: Callable[[Session], T], *, success: str | None, refused: str = "Not saved") -> T | None:
+def act(
+    work: Callable[[Session], T],
+    *,
+    success: str | None,
+    refused: str = "Not saved",
+    reset_widgets: Iterable[str] = (),
+) -> T | None:
     """Run a change in its own transaction. A domain error is shown (`refused: reason`) and nothing is
-    saved; on success the message is flashed and the page reruns to show the new state."""
+    saved; on success the message is flashed and the page reruns to show the new state, with the
+    `reset_widgets` forgotten so they show what was stored rather than what was typed."""
     try:
         with db() as session:
             result = work(session)
@@ -145,6 +152,8 @@ def act(work: Callable[[Session], T], *, success: str | None, refused: str = "No
         st.error(f"{refused}: {error.detail}")
         return None
     if success is not None:
+        for key in reset_widgets:
+            st.session_state.pop(key, None)
         flash(success)
         st.rerun()
     return result

@@ -209,4 +209,10 @@ if save:
         )
         return scoped_agents.update_availability(session, actor=user, agent_id=agent_id, data=data)
 
-    runtime.act(save_availability, success="Hours and booking rules saved.")
+    form_keys = [
+        f"{name}_{agent_id}"
+        for name in (
+            "timezone", "notice", "horizon", "interval", "buffer_before", "buffer_after", "max_per_day", "overrides",
+        )
+    ] + [f"weekly_{agent_id}_{day}" for day in WEEKDAYS]
+    runtime.act(save_availability, success="Hours and booking rules saved.", reset_widgets=form_keys)

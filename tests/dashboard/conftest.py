@@ -7,6 +7,7 @@ The app reads DATABASE_URL from the environment at run time, set per test with m
 
 from __future__ import annotations
 
+import secrets
 import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from shared.accounts import service as accounts
 from shared.db import build_engine, build_sessionmaker, session_scope
 from shared.demo import DEMO_AGENTS, DEMO_PASSWORD, MANAGER_EMAIL, seed_demo
 from shared.migrate import upgrade_to_head
-from shared.models import Agent
+from shared.models import Agent, DashboardSession
 from shared.settings import Settings
 from tests.pg import ThrowawayPostgres
 
@@ -74,6 +75,20 @@ class DemoDatabase:
         """A signed-in session of this user, made through the login service."""
         with session_scope(self.sessions) as session:
             return accounts.login(session, email=email, password=password)
+
+    def quick_token(self, email: str) -> str:
+        """A session as login() stores it, without spending Argon2's deliberate second on the password
+        (the login itself is tested through the page and the service)."""
+        token = secrets.token_urlsafe(32)
+        now = datetime.now(UTC)
+        with session_scope(self.sessions) as session:
+            session.add(
+                DashboardSession(
+                    token_hash=accounts.hash_session_token(token), agent_id=self.agent_id(email), created_at=now,
+                    expires_at=now + accounts.SESSION_LIFETIME,
+                )
+            )
+        return token
 
 
 def _demo_database(url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[DemoDatabase]:
