@@ -38,6 +38,7 @@ else:
             ],
             "Operations": [
                 page("outbox.py", "Outbox", "outbox", "outbox"),
+                *([page("team.py", "Team", "badge", "team")] if user.is_manager else []),
                 page("account.py", "Account", "account_circle", "account"),
             ],
         }

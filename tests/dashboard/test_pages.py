@@ -27,6 +27,7 @@ PAGES = {
     "views/meeting_types.py": "Meeting types",
     "views/outbox.py": "Outbox",
     "views/account.py": "Account",
+    "views/team.py": "Team",  # managers only
 }
 
 
@@ -74,6 +75,11 @@ def no_raw_html(app: AppTest) -> None:
 @pytest.mark.parametrize("who", [MANAGER, OLA])
 @pytest.mark.parametrize("page", list(PAGES))
 def test_every_page_renders_with_demo_data(demo_db: DemoDatabase, dashboard: AppFactory, page: str, who: str) -> None:
+    if page == "views/team.py" and who != MANAGER:
+        app = dashboard(demo_db.quick_token(who)).run()
+        with pytest.raises(ValueError, match="Could not find a navigation page"):
+            app.switch_page(page)
+        return
     app = open_page(dashboard, demo_db.quick_token(who), page)
 
     expected = PAGES[page] or ("Calendar settings" if who == MANAGER else "My calendar & settings")
@@ -481,3 +487,50 @@ def test_a_stored_email_is_shown_as_text_never_rendered(demo_db: DemoDatabase, d
     heading = next(h for h in app.subheader if "Eve" in h.value)
     assert heading.value.startswith(r"New call\: \*\*Eve\*\* \<img src\=x")
     no_raw_html(app)
+
+
+# --- team ----------------------------------------------------------------------------------------------
+
+
+def test_a_manager_adds_an_agent_who_can_then_sign_in(demo_db: DemoDatabase, dashboard: AppFactory) -> None:
+    app = open_page(dashboard, demo_db.quick_token(MANAGER), "views/team.py")
+    app.text_input(key="agent_name").input("Zoë O'Brien")
+    app.text_input(key="agent_email").input("zoe@example.com")
+    app.selectbox(key="agent_timezone").set_value("Europe/Dublin")
+    app.text_input(key="agent_password").input("first password")
+    app.button(key="FormSubmitter:add_agent-Add agent").click().run()
+    assert not app.error, [e.value for e in app.error]
+
+    zoe = demo_db.agent_id("zoe@example.com")
+    assert demo_db.token("zoe@example.com", "first password")
+    with session_scope(demo_db.sessions) as session:
+        agent = session.get(Agent, zoe)
+        assert agent is not None
+        assert (agent.name, agent.timezone, agent.role) == ("Zoë O'Brien", "Europe/Dublin", "agent")
+        assert [m.name for m in agent.meeting_types] == ["Demo", "Onboarding", "Assistance"]
+
+
+@pytest.mark.parametrize(
+    ("email", "password", "reason"),
+    [
+        ("not-an-email", "", "'not-an-email' is not an email address"),
+        (OLA, "", "an agent with this email already exists"),
+        ("new@example.com", "short", "at least 8 characters"),
+    ],
+)
+def test_adding_an_invalid_agent_is_refused(
+    demo_db: DemoDatabase, dashboard: AppFactory, email: str, password: str, reason: str
+) -> None:
+    with session_scope(demo_db.sessions) as session:
+        before = session.scalar(select(func.count()).select_from(Agent))
+    app = open_page(dashboard, demo_db.quick_token(MANAGER), "views/team.py")
+    app.text_input(key="agent_name").input("Somebody")
+    app.text_input(key="agent_email").input(email)
+    app.text_input(key="agent_password").input(password)
+    app.button(key="FormSubmitter:add_agent-Add agent").click().run()
+
+    errors = [e.value for e in app.error]
+    assert len(errors) == 1
+    assert reason in errors[0]
+    with session_scope(demo_db.sessions) as session:
+        assert session.scalar(select(func.count()).select_from(Agent)) == before

@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from shared.accounts.errors import EmailNotFound
@@ -127,6 +127,11 @@ FORBIDDEN: dict[str, Call] = {
         s, actor=a, start=None, end=None, meeting_type_id=w.james_type_id
     ),
     "retry job": lambda s, a, w: outbox.retry_job(s, actor=a, job_id=w.james_job_id),
+    "add an agent": lambda s, a, w: agents.create_agent(
+        s, actor=a, name="Mallory", email="mallory@example.com", timezone="UTC", role=ROLE_MANAGER, password=None
+    ),
+    "set a password": lambda s, a, w: agents.set_password(s, actor=a, agent_id=w.james_id, new_password="x" * 12),
+    "deactivate": lambda s, a, w: agents.set_active(s, actor=a, agent_id=w.james_id, active=False),
 }
 
 
@@ -139,7 +144,11 @@ def _snapshot(session: Session, world: Fixture) -> tuple[Any, ...]:
     job = session.get(OutboxJob, world.james_job_id)
     assert booking is not None
     assert job is not None
-    return (james.link, availability.weekly, availability.timezone, types, booking.status, job.status)
+    agent_count = session.scalar(select(func.count()).select_from(Agent))
+    return (
+        james.link, james.password_hash, james.active, availability.weekly, availability.timezone, types,
+        booking.status, job.status, agent_count,
+    )
 
 
 @pytest.mark.parametrize("what", list(FORBIDDEN))
@@ -155,7 +164,11 @@ def test_an_agent_cannot_touch_another_agents_data(demo_db: DemoDatabase, world:
 
 
 @pytest.mark.parametrize(
-    "what", ["edit hours", "rotate link", "edit type", "cancel booking", "retry job", "funnel of agent", "week view"]
+    "what",
+    [
+        "edit hours", "rotate link", "edit type", "cancel booking", "retry job", "funnel of agent", "week view",
+        "add an agent", "set a password", "deactivate",
+    ],
 )
 def test_a_manager_may_do_it(demo_db: DemoDatabase, world: Fixture, what: str) -> None:
     with session_scope(demo_db.sessions) as session:

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
-from shared.accounts.permissions import Actor, is_manager, require_can_manage_agent
+from shared.accounts import service as accounts
+from shared.accounts.permissions import Actor, is_manager, require_can_manage_agent, require_manager
+from shared.accounts.service import check_new_password
 from shared.agents import service as agents
 from shared.agents.errors import MeetingTypeNotFound
 from shared.agents.schemas import DEFAULT_COLOUR, AvailabilityInput, MeetingTypeChanges
+from shared.auth.passwords import hash_password
+from shared.errors import InvalidInput
 from shared.models import Agent, Availability, MeetingType
+from shared.models.agent import ROLE_AGENT, ROLE_MANAGER
+
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def visible_agents(session: Session, *, actor: Actor) -> list[Agent]:
@@ -91,3 +99,37 @@ def move_meeting_type(
     target = max(0, min(len(current) - 1, index + offset))
     current.insert(target, current.pop(index))
     return reorder_meeting_types(session, actor=actor, agent_id=agent_id, ordered_ids=current)
+
+
+def create_agent(
+    session: Session, *, actor: Actor, name: str, email: str, timezone: str, role: str, password: str | None
+) -> Agent:
+    """A manager adds a team member (with the predefined meeting types) and, optionally, their password."""
+    require_manager(actor, "add agents")
+    if role not in (ROLE_AGENT, ROLE_MANAGER):
+        raise InvalidInput(f"role must be {ROLE_AGENT} or {ROLE_MANAGER}, got {role!r}")
+    if not name.strip():
+        raise InvalidInput("name is required")
+    if not EMAIL.match(email.strip()):
+        raise InvalidInput(f"{email!r} is not an email address")
+    password_hash = hash_password(check_new_password(password)) if password else None
+    return agents.create_agent(
+        session, name=name.strip(), email=email.strip(), timezone=timezone, role=role, password_hash=password_hash
+    )
+
+
+def set_password(session: Session, *, actor: Actor, agent_id: int, new_password: str) -> None:
+    """A manager gives an agent a (new) password; the agent's open sessions end."""
+    require_manager(actor, "set other people's passwords")
+    accounts.set_password(session, agent_id=agent_id, new_password=new_password)
+
+
+def set_active(session: Session, *, actor: Actor, agent_id: int, active: bool) -> Agent:
+    """A manager (de)activates an agent: an inactive agent's link and sign-in stop working."""
+    require_manager(actor, "activate or deactivate agents")
+    if agent_id == actor.id and not active:
+        raise InvalidInput("you cannot deactivate yourself")
+    agent = agents.get_agent(session, agent_id=agent_id)
+    agent.active = active
+    session.flush()
+    return agent
