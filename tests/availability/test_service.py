@@ -186,3 +186,34 @@ def test_a_date_in_the_invitees_zone_maps_to_the_right_agent_slots(db: sessionma
             "2026-06-01", "2026-06-02", "2026-06-03", "2026-06-04", "2026-06-05", "2026-06-06",
             "2026-06-08", "2026-06-09", "2026-06-10",
         ]  # fmt: skip
+
+
+def test_busy_times_outside_the_date_still_reach_in_through_buffers_and_meeting_length(
+    db: sessionmaker[Session],
+) -> None:
+    # The agent is open all Tuesday and Wednesday in Warsaw; the invitee asks for Tuesday in UTC,
+    # which is Tuesday 02:00 to Wednesday 02:00 in Warsaw. Bookings just outside those bounds:
+    # Tuesday 01:15–02:00 and Wednesday 02:20–03:05 (Warsaw).
+    utc_zone = ZoneInfo("UTC")
+    with session_scope(db) as session:
+        agent = agent_with(
+            session,
+            overrides=[
+                {"date": "2026-06-02", "windows": [["00:00", "24:00"]]},
+                {"date": "2026-06-03", "windows": [["00:00", "24:00"]]},
+            ],
+            buffer_before_minutes=30,
+            buffer_after_minutes=15,
+        )
+        types = types_of(agent)
+        add_booking(session, agent, types["Onboarding"], warsaw(TUESDAY, "01:15"))
+        add_booking(session, agent, types["Onboarding"], warsaw(date(2026, 6, 3), "02:20"))
+        demo = local_starts(session, agent, types["Demo"], TUESDAY, utc_zone)
+        # 00:00 UTC (02:00 Warsaw) wants 30 minutes before, back into the 01:15 booking; 00:30 is clear.
+        assert demo[:2] == ["00:30", "01:00"]
+        # Demo at 23:30 UTC ends 02:00 Warsaw, +15 = 02:15: clear of Wednesday's 02:20.
+        assert demo[-1] == "23:30"
+        # Onboarding at 23:30 UTC ends 02:15 Warsaw, +15 = 02:30: into that booking; 23:00 fits.
+        onboarding = local_starts(session, agent, types["Onboarding"], TUESDAY, utc_zone)
+        assert onboarding[-1] == "23:00"
+        assert "2026-06-02" in days(session, agent, types["Onboarding"], utc_zone)
