@@ -77,17 +77,18 @@ class AgentAvailability:
     ) -> None:
         self.rules = rules_from_model(agent.availability)
         intervals: list[Interval] = []
-        # Slot starts lie in [start, end). With the meeting `duration` known, the busy times that can
-        # touch a slot are exactly those overlapping [start - buffer before, end + duration + buffer
-        # after); without it, a day either side covers any meeting and buffer. Reading fewer rows is
-        # most of the cost of a slots request.
+        # Slot starts lie in [start, end). A day either side covers any meeting and buffer. With the
+        # meeting `duration` known, the local bookings that can touch a slot are exactly those
+        # overlapping [start - buffer before, end + duration + buffer after): reading only those rows
+        # is most of the saving on a slots request. Remote sources keep the wider range, which their
+        # per-range cache reuses for neighbouring dates.
         margin = timedelta(days=1)
-        if duration is None:
-            busy_start, busy_end = start - margin, end + margin
-        else:
-            busy_start = start - self.rules.buffer_before
-            busy_end = end + duration + self.rules.buffer_after
+        wide = (start - margin, end + margin)
+        exact = wide if duration is None else (
+            start - self.rules.buffer_before, end + duration + self.rules.buffer_after
+        )
         for source in sources:
+            busy_start, busy_end = exact if isinstance(source, LocalBookingsSource) else wide
             intervals.extend(
                 source.busy_intervals(session, agent=agent, start=busy_start, end=busy_end, fresh=fresh)
             )
