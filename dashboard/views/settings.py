@@ -121,7 +121,8 @@ if not calendar.google_configured:
     )
 else:
     consent_key = f"consent_url_{agent_id}"
-    connect_label = "Connect Google Calendar" if calendar.status != STATUS_CONNECTED else "Reconnect Google Calendar"
+    reconnect = calendar.status in (STATUS_CONNECTED, STATUS_NEEDS_RECONNECT)
+    connect_label = "Reconnect Google Calendar" if reconnect else "Connect Google Calendar"
     if st.button(connect_label, key=f"connect_{agent_id}"):
         url = runtime.act(
             lambda session: scoped_calendars.start_google_connect(

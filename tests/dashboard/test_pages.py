@@ -534,3 +534,84 @@ def test_adding_an_invalid_agent_is_refused(
     assert reason in errors[0]
     with session_scope(demo_db.sessions) as session:
         assert session.scalar(select(func.count()).select_from(Agent)) == before
+
+
+# --- Google Calendar ---------------------------------------------------------------------------------
+
+GOOGLE_ENV = {
+    "GOOGLE_CLIENT_ID": "client-id.apps.googleusercontent.com",
+    "GOOGLE_CLIENT_SECRET": "client-secret",
+    "GOOGLE_REDIRECT_URI": "http://127.0.0.1:8000/oauth/google/callback",
+}
+
+
+def test_connecting_google_gives_a_consent_link_bound_to_the_agent(
+    demo_db: DemoDatabase, dashboard: AppFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in GOOGLE_ENV.items():
+        monkeypatch.setenv(name, value)
+    ola = demo_db.agent_id(OLA)
+    app = open_page(dashboard, demo_db.quick_token(OLA), "views/settings.py")
+    assert "GOOGLE_CLIENT_ID" not in texts(app)
+
+    app.button(key=f"connect_{ola}").click().run()
+
+    links = [b for b in app.get("link_button") if "Google" in b.value]
+    assert len(links) == 1
+    consent = links[0].proto.url
+    assert consent.startswith("https://accounts.google.com/o/oauth2/auth?")
+    for part in ("client_id=client-id.apps.googleusercontent.com", "code_challenge_method=S256", "state=",
+                 "access_type=offline", "login_hint=ola%40example.com"):
+        assert part in consent
+    with session_scope(demo_db.sessions) as session:
+        from shared.models import OAuthState
+
+        assert [s.agent_id for s in session.scalars(select(OAuthState))] == [ola]
+
+
+def test_a_connection_that_needs_reconnecting_shows_its_error_and_can_be_disconnected(
+    demo_db: DemoDatabase, dashboard: AppFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from shared.models import CalendarConnection
+
+    for name, value in GOOGLE_ENV.items():
+        monkeypatch.setenv(name, value)
+    ola = demo_db.agent_id(OLA)
+    with session_scope(demo_db.sessions) as session:
+        session.add(
+            CalendarConnection(
+                agent_id=ola, account_email="ola@gmail.example", status="needs_reconnect",
+                last_error="invalid_grant: Token has been expired or revoked.", busy_calendar_ids=["primary", "team"],
+            )
+        )
+    app = open_page(dashboard, demo_db.quick_token(OLA), "views/settings.py")
+    shown = texts(app)
+    assert "Needs reconnecting" in shown
+    assert "Last error: invalid_grant: Token has been expired or revoked." in shown
+    status = {row[""]: row["value"] for row in [r for d in app.dataframe for r in d.value.to_dict("records")]
+              if "" in row}
+    assert status["Calendars read for busy times"] == "primary, team"
+    assert [b.label for b in app.button if b.key == f"connect_{ola}"] == ["Reconnect Google Calendar"]
+
+    app.checkbox(key=f"disconnect_ok_{ola}").check().run()
+    app.button(key=f"disconnect_{ola}").click().run()
+
+    assert [s.value for s in app.success] == ["Google Calendar disconnected."]
+    with session_scope(demo_db.sessions) as session:
+        connection = session.scalar(select(CalendarConnection).where(CalendarConnection.agent_id == ola))
+        assert connection is not None
+        assert (connection.status, connection.encrypted_tokens) == ("disconnected", None)
+
+
+def test_back_from_google_the_agent_signs_in_and_lands_on_settings(
+    demo_db: DemoDatabase, dashboard: AppFactory
+) -> None:
+    app = dashboard()
+    app.query_params.update({"calendar": "error", "reason": "missing_permissions", "agent_id": "1"})
+    app.run()
+    app.text_input(key="login_email").input(OLA)
+    app.text_input(key="login_password").input("demo")
+    app.button(key="FormSubmitter:login-Sign in").click().run()
+
+    assert [t.value for t in app.title] == ["My calendar & settings"]
+    assert any("Meetings needs both permissions" in e.value for e in app.error)
