@@ -202,3 +202,18 @@ def test_without_google_configuration_connect_says_how_to_configure(
             "Google Calendar is not configured: set GOOGLE_CLIENT_ID, GOOGLE_CLIENT_SECRET and GOOGLE_REDIRECT_URI"
         )
     }
+
+
+def test_plain_http_to_a_non_loopback_google_is_refused(
+    google_settings: Settings, clock: Clock, db: sessionmaker[Session], admin_headers: dict[str, str]
+) -> None:
+    from widget_api.app import create_app
+
+    insecure = google_settings.model_copy(update={"google_token_uri": "http://oauth.example.test/token"})
+    agent_id, _, _ = committed_agent(db)
+    with TestClient(create_app(insecure, clock=clock)) as client:
+        response = client.get(
+            f"/api/v1/admin/agents/{agent_id}/calendar/google/connect", headers=admin_headers, follow_redirects=False
+        )
+    assert response.status_code == 503
+    assert "GOOGLE_AUTH_URI, GOOGLE_TOKEN_URI, GOOGLE_API_ENDPOINT must use https" in response.json()["detail"]

@@ -31,6 +31,7 @@ from shared.calendars.google.errors import (
     GoogleRequestRejected,
     GoogleTemporarilyUnavailable,
 )
+from shared.calendars.google.oauth import insecure_endpoints
 from shared.settings import Settings
 
 logger = logging.getLogger("meetings.google")
@@ -107,6 +108,11 @@ class GoogleCalendarClient(CalendarProvider):
 
     def __init__(self, settings: Settings, credentials: Credentials, *, timeout: float = API_TIMEOUT_SECONDS) -> None:
         self.credentials = credentials
+        self._refusal = (
+            f"{', '.join(plain)} must use https (plain http only for loopback addresses); nothing was sent"
+            if (plain := insecure_endpoints(settings))
+            else None
+        )
         # An explicit httplib2.Http only to bound the wait; otherwise what `credentials=` would build.
         http = AuthorizedHttp(credentials, http=httplib2.Http(timeout=timeout))
         self._service = build(
@@ -119,6 +125,8 @@ class GoogleCalendarClient(CalendarProvider):
         )
 
     def _execute(self, request: Any, what: str) -> Any:
+        if self._refusal is not None:
+            raise GoogleRequestRejected(f"Google Calendar {what}: {self._refusal}", status=0)
         try:
             return request.execute(num_retries=0)
         except HttpError as error:

@@ -18,6 +18,10 @@ class GoogleNotConfigured(ServiceUnavailable):
         super().__init__(NOT_CONFIGURED_DETAIL)
 
 
+class GoogleEndpointInsecure(ServiceUnavailable):
+    """A Google endpoint is configured with plain http but is not a loopback address."""
+
+
 class OAuthStateInvalid(InvalidInput):
     """The callback's `state` is unknown (forged), already used (replayed) or expired. Nothing is stored."""
 

@@ -15,12 +15,17 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from google_auth_oauthlib.flow import Flow
 from oauthlib.oauth2 import OAuth2Error
 
-from shared.calendars.google.errors import GoogleRequestRejected, GoogleTemporarilyUnavailable
+from shared.calendars.google.errors import (
+    GoogleEndpointInsecure,
+    GoogleRequestRejected,
+    GoogleTemporarilyUnavailable,
+)
 from shared.calendars.google.tokens import StoredTokens
 from shared.settings import Settings
 
@@ -74,6 +79,27 @@ def oauthlib_transport(settings: Settings) -> Iterator[None]:
                 os.environ.pop(_INSECURE_TRANSPORT, None)
             else:
                 os.environ[_INSECURE_TRANSPORT] = previous
+
+
+def insecure_endpoints(settings: Settings) -> list[str]:
+    """The Google endpoint variables set to plain http while not all of them are loopback addresses."""
+    if settings.google_endpoints_are_loopback:
+        return []
+    endpoints = {
+        "GOOGLE_AUTH_URI": settings.google_auth_uri,
+        "GOOGLE_TOKEN_URI": settings.google_token_uri,
+        "GOOGLE_API_ENDPOINT": settings.google_api_endpoint,
+    }
+    return [name for name, url in endpoints.items() if urlsplit(url).scheme != "https"]
+
+
+def require_secure_endpoints(settings: Settings) -> None:
+    plain = insecure_endpoints(settings)
+    if plain:
+        raise GoogleEndpointInsecure(
+            f"{', '.join(plain)} must use https; plain http is allowed only when every Google endpoint is a "
+            "loopback address"
+        )
 
 
 def _keep_tokens_out_of_logs() -> None:

@@ -71,6 +71,7 @@ def start_connect(session: Session, *, agent_id: int, settings: Settings, now: d
     """
     if not settings.google_configured:
         raise GoogleNotConfigured()
+    oauth.require_secure_endpoints(settings)
     agent = get_agent(session, agent_id=agent_id)
     state = secrets.token_urlsafe(32)
     code_verifier = secrets.token_urlsafe(64)  # 86 characters of the unreserved set (RFC 7636: 43–128)
@@ -134,6 +135,7 @@ def complete_connect(
     """
     if not settings.google_configured:
         raise GoogleNotConfigured()
+    oauth.require_secure_endpoints(settings)
     pending = _claim_state(session, state=state, now=now)
     agent_id = pending.agent_id
     if error:
