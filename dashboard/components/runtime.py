@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 import streamlit as st
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared.accounts import service as accounts
@@ -38,9 +39,21 @@ def settings() -> Settings:
     return Settings()
 
 
+_engines: list[Engine] = []
+
+
 @st.cache_resource(show_spinner=False)
 def _sessionmaker_for(database_url: str) -> sessionmaker[Session]:
-    return build_sessionmaker(build_engine(Settings(database_url=database_url)))
+    engine = build_engine(Settings(database_url=database_url))
+    _engines.append(engine)
+    return build_sessionmaker(engine)
+
+
+def dispose_engines() -> None:
+    """Close every cached engine (the tests' databases live for one test each)."""
+    _sessionmaker_for.clear()
+    while _engines:
+        _engines.pop().dispose()
 
 
 @st.cache_resource(show_spinner=False)

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from streamlit.testing.v1 import AppTest
 
+from dashboard.components import runtime
 from shared.accounts import service as accounts
 from shared.db import build_engine, build_sessionmaker, session_scope
 from shared.demo import DEMO_AGENTS, DEMO_PASSWORD, MANAGER_EMAIL, seed_demo
@@ -148,7 +149,7 @@ AppFactory = Callable[..., AppTest]
 
 
 @pytest.fixture
-def dashboard() -> AppFactory:
+def dashboard() -> Iterator[AppFactory]:
     """`dashboard(token=None)`: the real app (dashboard/app.py), optionally with a signed-in session."""
 
     def build(token: str | None = None) -> AppTest:
@@ -157,7 +158,8 @@ def dashboard() -> AppFactory:
             app.session_state["auth_token"] = token
         return app
 
-    return build
+    yield build
+    runtime.dispose_engines()
 
 
 MANAGER = MANAGER_EMAIL
