@@ -135,6 +135,12 @@ class Settings(BaseSettings):
         description="Largest request body accepted (bytes counted as they arrive); larger gets 413.",
     )
 
+    webhook_allow_private: bool = Field(
+        default=False,
+        validation_alias=AliasChoices("MEETINGS_WEBHOOK_ALLOW_PRIVATE", "webhook_allow_private"),
+        description="Allow webhook URLs on loopback/private addresses (tests, on-premises receivers).",
+    )
+
     @field_validator("database_url")
     @classmethod
     def _normalise_postgres_driver(cls, value: str) -> str:

@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session, selectinload
 
 from shared.agents.errors import (
     AgentNotFound,
-    CalendarNotConnected,
     EmailTaken,
     InvalidMeetingType,
     LinkNotFound,
@@ -30,12 +29,10 @@ from shared.models import (
     PREDEFINED_MEETING_TYPES,
     Agent,
     Availability,
-    CalendarConnection,
     MeetingType,
     utcnow,
 )
 from shared.models.agent import DEFAULT_WEEKLY, ROLE_AGENT
-from shared.models.calendar import STATUS_DISCONNECTED
 from shared.timezones import validate_timezone
 
 
@@ -277,18 +274,3 @@ def reorder_meeting_types(
     return [by_id[i] for i in ordered_ids]
 
 
-def disconnect_calendar(session: Session, *, agent_id: int) -> Agent:
-    """Forget the agent's calendar tokens and mark the connection disconnected.
-
-    The row stays (account email, chosen calendars) so the dashboard can show what was connected
-    and a reconnect can reuse the choices. CalendarNotConnected when there never was one.
-    """
-    agent = get_agent(session, agent_id=agent_id)
-    connection = session.scalar(select(CalendarConnection).where(CalendarConnection.agent_id == agent.id))
-    if connection is None:
-        raise CalendarNotConnected()
-    connection.encrypted_tokens = None
-    connection.status = STATUS_DISCONNECTED
-    connection.last_error = None
-    session.flush()
-    return agent

@@ -56,3 +56,36 @@ class LocalBookingsSource(BusyTimeSource):
             )
         ).all()
         return [Interval(row.start_at, row.end_at) for row in rows]
+
+
+def _subtract(intervals: list[Interval], hole: Interval) -> list[Interval]:
+    remaining: list[Interval] = []
+    for interval in intervals:
+        if interval.end <= hole.start or interval.start >= hole.end:
+            remaining.append(interval)
+            continue
+        if interval.start < hole.start:
+            remaining.append(Interval(interval.start, hole.start))
+        if interval.end > hole.end:
+            remaining.append(Interval(hole.end, interval.end))
+    return remaining
+
+
+class ExcludingBooking(BusyTimeSource):
+    """A source seen as if one booking did not exist: a reschedule must not collide with itself.
+
+    Local bookings drop it by id. A calendar only reports merged busy periods without ids, and the
+    booking's own event is among them, so its old time is cut out of what the calendar reports.
+    """
+
+    def __init__(self, source: BusyTimeSource, booking: Booking) -> None:
+        self.source = LocalBookingsSource(booking.id) if isinstance(source, LocalBookingsSource) else source
+        self.own_time = Interval(booking.start_at, booking.end_at)
+
+    def busy_intervals(
+        self, session: Session, *, agent: Agent, start: datetime, end: datetime, fresh: bool
+    ) -> list[Interval]:
+        intervals = self.source.busy_intervals(session, agent=agent, start=start, end=end, fresh=fresh)
+        if isinstance(self.source, LocalBookingsSource):
+            return intervals
+        return _subtract(intervals, self.own_time)

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from shared.agents.service import get_agent_by_link, get_bookable_meeting_type
-from shared.availability.busy import BusyTimeSource
+from shared.availability.busy import BusyTimeSource, ExcludingBooking
 from shared.availability.engine import unavailability_reason
 from shared.availability.service import AgentAvailability
 from shared.booking.errors import (
@@ -32,7 +32,8 @@ from shared.booking.errors import (
 )
 from shared.booking.schemas import BookingRequest
 from shared.contacts.service import identify_contact, record_event
-from shared.models import STATUS_CANCELLED, STATUS_CONFIRMED, Agent, Booking, MeetingType, utcnow
+from shared.models import STATUS_CANCELLED, STATUS_CONFIRMED, Agent, Booking, Event, MeetingType, utcnow
+from shared.notifications.webhooks import plan_event_webhooks
 from shared.outbox.effects import plan_booking_effects
 from shared.timezones import validate_timezone, zone
 
@@ -145,13 +146,14 @@ def book(
     except IntegrityError as error:  # only reachable if the agent lock were bypassed
         raise SlotUnavailable("slot no longer available") from error
 
-    _record_booking_event(
+    submit = _record_booking_event(
         session,
         booking=booking,
         name="calendar_4th_step_submit",
         attributes={field: getattr(request, field) for field in STEP4_ATTRIBUTES},
         now=now,
     )
+    plan_event_webhooks(session, event=submit)
     _record_booking_event(
         session, booking=booking, name="booking_confirmed", attributes={"booking_id": booking.id}, now=now
     )
@@ -168,9 +170,9 @@ def get_booking_by_token(session: Session, *, manage_token: str) -> Booking:
 
 def _record_booking_event(
     session: Session, *, booking: Booking, name: str, attributes: dict[str, Any], now: datetime
-) -> None:
+) -> Event:
     """A timeline event of this booking, with its context (agent, type, session, visitor, chosen time)."""
-    record_event(
+    return record_event(
         session,
         name=name,
         attributes=attributes,
@@ -235,7 +237,7 @@ def reschedule(
         meeting_type=meeting_type,
         start=start,
         now=now,
-        sources=sources,
+        sources=[ExcludingBooking(source, booking) for source in sources],
         exclude_booking_id=booking.id,
     )
     previous_start = booking.start_at

@@ -6,27 +6,56 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from shared.models import Booking, Contact, Event, Visitor, utcnow
 
 
 def contact_for_visitor(session: Session, *, visitor_id: str) -> Contact:
-    """The contact a visitor id belongs to; an anonymous contact is created on first sight."""
+    """The contact a visitor id belongs to; an anonymous contact is created on first sight.
+
+    Two first requests of one new visitor can race to create it: the loser's insert fails on the
+    visitor's primary key inside a savepoint, and it then reads the winner's row instead of failing.
+    """
     visitor = session.get(Visitor, visitor_id)
     if visitor is not None:
         contact = session.get(Contact, visitor.contact_id)
         if contact is not None:
             return contact
-    contact = Contact()
-    session.add(contact)
-    session.flush()
-    if visitor is None:
-        session.add(Visitor(id=visitor_id, contact_id=contact.id))
-    else:
-        visitor.contact_id = contact.id
-    session.flush()
-    return contact
+    try:
+        with session.begin_nested():
+            contact = Contact()
+            session.add(contact)
+            session.flush()
+            if visitor is None:
+                session.add(Visitor(id=visitor_id, contact_id=contact.id))
+            else:
+                visitor.contact_id = contact.id
+            session.flush()
+        return contact
+    except IntegrityError:
+        winner = session.get(Visitor, visitor_id, populate_existing=True)
+        if winner is None:
+            raise
+        return session.get_one(Contact, winner.contact_id)
+
+
+def _contact_with_email(session: Session, *, email: str) -> Contact:
+    """The contact with this email, created if needed (safe against a concurrent creation)."""
+    known = session.scalar(select(Contact).where(Contact.email == email))
+    if known is not None:
+        return known
+    try:
+        with session.begin_nested():
+            known = Contact(email=email)
+            session.add(known)
+            session.flush()
+        return known
+    except IntegrityError:
+        return session.scalars(
+            select(Contact).where(Contact.email == email).execution_options(populate_existing=True)
+        ).one()
 
 
 def identify_contact(
@@ -52,9 +81,7 @@ def identify_contact(
         elif visitor_contact.email is None and (known is None or visitor_contact.id != known.id):
             anonymous = visitor_contact
     if known is None:
-        known = Contact(email=email)
-        session.add(known)
-        session.flush()
+        known = _contact_with_email(session, email=email)
     known.email = email
     known.first_name = first_name
     known.last_name = last_name

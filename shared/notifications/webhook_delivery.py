@@ -49,8 +49,7 @@ USER_AGENT = "Meetings-Webhooks/1"
 
 
 def allow_private_targets(settings: Settings) -> bool:
-    # Until Settings grows `webhook_allow_private` (env MEETINGS_WEBHOOK_ALLOW_PRIVATE), default off.
-    return bool(getattr(settings, "webhook_allow_private", False))
+    return settings.webhook_allow_private
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:

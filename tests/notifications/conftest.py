@@ -33,7 +33,6 @@ from shared.models import utcnow
 from shared.outbox.worker import run_worker
 from shared.settings import Settings
 from widget_api.app import create_app
-from widget_api.routes import webhooks_admin
 
 if TYPE_CHECKING:
     from tests.conftest import Clock
@@ -43,16 +42,10 @@ SMTP_PASSWORD = "p@ss:w/rd"  # needs percent-encoding in SMTP_URL
 SMTP_PASSWORD_IN_URL = "p%40ss%3Aw%2Frd"
 
 
-class NotificationSettings(Settings):
-    """Settings with the field the lead is asked to add (`webhook_allow_private`)."""
-
-    webhook_allow_private: bool = False
-
-
-def with_settings(settings: Settings, **changes: Any) -> NotificationSettings:
+def with_settings(settings: Settings, **changes: Any) -> Settings:
     values = settings.model_dump()
     values.update(changes)
-    return NotificationSettings(**values)
+    return Settings(**values)
 
 
 # --- TLS material -----------------------------------------------------------------------------
@@ -307,8 +300,6 @@ def webhook_receiver() -> Iterator[WebhookReceiver]:
 def admin_client(settings: Settings, clock: Clock) -> Iterator[TestClient]:
     """The app (with the webhook admin router) on settings that allow private webhook targets."""
     app = create_app(with_settings(settings, webhook_allow_private=True), clock=clock)
-    if not any(getattr(route, "path", "") == webhooks_admin.router.prefix for route in app.routes):
-        app.include_router(webhooks_admin.router)
     with TestClient(app) as test_client:
         yield test_client
 

@@ -59,8 +59,9 @@ def test_booking_events_are_delivered_signed(
 
     drain(with_settings(settings, webhook_allow_private=True))
 
+    # An endpoint with no filter gets every event: the submit step is written with the booking.
     assert [r.headers["X-Meetings-Event"] for r in webhook_receiver.received] == [
-        "booking.created", "booking.rescheduled", "booking.cancelled",
+        "calendar_4th_step_submit", "booking.created", "booking.rescheduled", "booking.cancelled",
     ]
     for request in webhook_receiver.received:
         assert request.path == "/hooks"
@@ -71,7 +72,7 @@ def test_booking_events_are_delivered_signed(
         assert set(body) == {"id", "type", "created_at", "data"}
         assert body["type"] == request.headers["X-Meetings-Event"]
         assert body["id"] == request.headers["X-Meetings-Delivery"]
-    created, rescheduled, cancelled = (r.json()["data"]["booking"] for r in webhook_receiver.received)
+    created, rescheduled, cancelled = (r.json()["data"]["booking"] for r in webhook_receiver.received[1:])
     assert created["first_name"] == "<Ada>"
     assert created["start"] == "2026-06-02T07:00:00+00:00"
     assert created["agent"]["name"] == "Grace Hopper"
@@ -82,6 +83,7 @@ def test_booking_events_are_delivered_signed(
     log = admin_client.get(f"/api/v1/admin/webhooks/{endpoint['id']}/deliveries", headers=admin_headers).json()
     assert sorted((d["event"], d["status_code"], d["attempt"]) for d in log) == [
         ("booking.cancelled", 200, 1), ("booking.created", 200, 1), ("booking.rescheduled", 200, 1),
+        ("calendar_4th_step_submit", 200, 1),
     ]
 
 
@@ -152,22 +154,21 @@ def test_private_target_is_refused_unless_allowed(
     drain(settings)
     drain(settings, later=dt.timedelta(hours=3))
     assert webhook_receiver.received == []
-    (job,) = _webhook_jobs(db)
-    assert job.status == JOB_FAILED
+    jobs = _webhook_jobs(db)  # the submit step and booking.created
+    assert [job.payload["type"] for job in jobs] == ["calendar_4th_step_submit", "booking.created"]
+    assert {job.status for job in jobs} == {JOB_FAILED}
     with session_scope(db) as session:
-        (entry,) = session.scalars(select(WebhookDelivery)).all()
-        assert entry.endpoint_id == endpoint_id
-        assert entry.status_code is None
-        assert "loopback" in (entry.error or "")
+        entries = session.scalars(select(WebhookDelivery)).all()
+        assert len(entries) == 2
+        for entry in entries:
+            assert entry.endpoint_id == endpoint_id
+            assert entry.status_code is None
+            assert "loopback" in (entry.error or "")
 
 
 def test_admin_api_refuses_private_and_non_http_urls_by_default(
     client: TestClient, admin_headers: dict[str, str], settings: Settings
 ) -> None:
-    from widget_api.routes import webhooks_admin
-
-    if not any(getattr(r, "path", "") == webhooks_admin.router.prefix for r in client.app.routes):  # type: ignore[attr-defined]
-        client.app.include_router(webhooks_admin.router)  # type: ignore[attr-defined]
     for url in (
         "http://127.0.0.1:9/x", "http://localhost/x", "http://10.1.2.3/x", "http://169.254.169.254/latest",
         "http://[::1]/x", "ftp://example.com/x", "not a url",

@@ -12,7 +12,9 @@ from typing import Annotated, Any, cast
 from fastapi import APIRouter, Depends, Query, Response, status
 
 from shared.agents import service as agents
+from shared.agents.errors import CalendarNotConnected
 from shared.agents.schemas import AvailabilityInput, MeetingTypeChanges
+from shared.calendars.google import service as google_calendar
 from shared.contacts.queries import ContactProfile, contact_profile, search_contacts
 from shared.errors import InvalidInput
 from shared.funnel.schemas import FunnelResult
@@ -303,8 +305,12 @@ def rotate_link(agent_id: int, session: SessionDep, settings: SettingsDep) -> Ag
     responses={404: {"description": "Unknown agent, or no calendar connected"}},
 )
 def disconnect_calendar(agent_id: int, session: SessionDep, settings: SettingsDep) -> AgentOut:
-    """Disconnect the agent's calendar: tokens are deleted, the status becomes `disconnected`."""
-    return _agent_out(agents.disconnect_calendar(session, agent_id=agent_id), settings)
+    """Disconnect the agent's calendar: the grant is revoked at Google, tokens are deleted, status `disconnected`."""
+    agent = agents.get_agent(session, agent_id=agent_id)
+    if google_calendar.disconnect(session, agent_id=agent.id, settings=settings) is None:
+        raise CalendarNotConnected()
+    session.refresh(agent)
+    return _agent_out(agent, settings)
 
 
 @router.get("/bookings", response_model=BookingPageOut, responses=NOT_FOUND)

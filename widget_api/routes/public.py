@@ -17,6 +17,7 @@ from shared.contacts.service import contact_for_visitor, record_event
 from shared.errors import InvalidInput
 from shared.models import Booking
 from shared.notifications.ics import booking_ics
+from shared.notifications.webhooks import plan_event_webhooks
 from shared.settings import Settings
 from shared.timezones import zone
 from widget_api.deps import BusySourcesDep, NowDep, SessionDep, SettingsDep
@@ -161,7 +162,7 @@ def post_event(body: EventIn, session: SessionDep, now: NowDep) -> dict[str, str
         meeting_type_id = get_bookable_meeting_type(session, agent=agent, meeting_type_id=body.meeting_type_id).id
     chosen_date = _parse_date(body.date).isoformat() if body.date is not None else None
     contact = contact_for_visitor(session, visitor_id=body.visitor_id)
-    record_event(
+    event = record_event(
         session,
         name=body.name,
         contact_id=contact.id,
@@ -173,6 +174,7 @@ def post_event(body: EventIn, session: SessionDep, now: NowDep) -> dict[str, str
         chosen_start=body.start,
         occurred_at=now,
     )
+    plan_event_webhooks(session, event=event)
     return {"status": "accepted"}
 
 
