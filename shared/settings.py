@@ -41,8 +41,10 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("DATABASE_URL", "database_url"),
     )
     db_pool_size: int = Field(default=10, validation_alias=AliasChoices("MEETINGS_DB_POOL_SIZE", "db_pool_size"))
+    # pool_size + max_overflow ≥ the 40 threads FastAPI runs sync endpoints on, so a request never
+    # waits for a connection while another one waits for an agent's booking lock.
     db_max_overflow: int = Field(
-        default=20, validation_alias=AliasChoices("MEETINGS_DB_MAX_OVERFLOW", "db_max_overflow")
+        default=30, validation_alias=AliasChoices("MEETINGS_DB_MAX_OVERFLOW", "db_max_overflow")
     )
     base_url: str = Field(
         default="http://127.0.0.1:8000", validation_alias=AliasChoices("MEETINGS_BASE_URL", "base_url")

@@ -6,6 +6,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from shared.errors import Conflict, Forbidden, InvalidInput, MeetingsError, NotFound, ServiceUnavailable
 
@@ -41,6 +42,15 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_request: Request, error: RequestValidationError) -> JSONResponse:
         return JSONResponse(status_code=422, content={"detail": _validation_detail(error)})
+
+    @app.exception_handler(PoolTimeout)
+    async def _pool_exhausted(_request: Request, _error: PoolTimeout) -> JSONResponse:
+        # Every database connection of this process stayed busy for the pool timeout.
+        return JSONResponse(
+            status_code=503,
+            content={"detail": "the server is busy; nothing was changed, please retry"},
+            headers={"Retry-After": "2"},
+        )
 
     @app.exception_handler(OperationalError)
     async def _database_down(_request: Request, _error: OperationalError) -> JSONResponse:

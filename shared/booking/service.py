@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from shared.agents.service import get_agent_by_link, get_bookable_meeting_type
-from shared.availability.busy import BusyTimeSource, ExcludingBooking
+from shared.availability.busy import BusyTimeSource, ExcludingBooking, LocalBookingsSource
 from shared.availability.engine import unavailability_reason
 from shared.availability.service import AgentAvailability
 from shared.booking.errors import (
@@ -79,6 +79,20 @@ def _check_slot(
     raise SlotUnavailable(reason) if kind == "taken" else SlotNotOffered(reason)
 
 
+def _earlier_attempt(
+    session: Session, *, agent_id: int, idempotency_key: str | None, fingerprint: str
+) -> Booking | None:
+    """The booking an earlier request with this Idempotency-Key made; refused if the data differs."""
+    if idempotency_key is None:
+        return None
+    earlier = session.scalar(
+        select(Booking).where(Booking.agent_id == agent_id, Booking.idempotency_key == idempotency_key)
+    )
+    if earlier is not None and earlier.request_fingerprint != fingerprint:
+        raise IdempotencyKeyReused()
+    return earlier
+
+
 def book(
     session: Session,
     *,
@@ -100,17 +114,19 @@ def book(
     if request.start.tzinfo is None:
         raise SlotNotOffered("start must carry a UTC offset")
 
-    lock_agent(session, agent_id=agent.id)
     fingerprint = request.fingerprint()
-    if idempotency_key is not None:
-        earlier = session.scalar(
-            select(Booking).where(Booking.agent_id == agent.id, Booking.idempotency_key == idempotency_key)
-        )
-        if earlier is not None:
-            if earlier.request_fingerprint != fingerprint:
-                raise IdempotencyKeyReused()
-            return earlier, False
+    earlier = _earlier_attempt(session, agent_id=agent.id, idempotency_key=idempotency_key, fingerprint=fingerprint)
+    if earlier is not None:
+        return earlier, False
+    # Fast refusal without the lock: a slot already taken by a local booking stays taken, so the
+    # losers of a race answer 409 at once instead of queueing behind the agent lock one by one.
+    local_only = [source for source in sources if isinstance(source, LocalBookingsSource)]
+    _check_slot(session, agent=agent, meeting_type=meeting_type, start=request.start, now=now, sources=local_only)
 
+    lock_agent(session, agent_id=agent.id)
+    earlier = _earlier_attempt(session, agent_id=agent.id, idempotency_key=idempotency_key, fingerprint=fingerprint)
+    if earlier is not None:
+        return earlier, False
     _check_slot(session, agent=agent, meeting_type=meeting_type, start=request.start, now=now, sources=sources)
 
     contact = identify_contact(
