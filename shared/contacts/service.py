@@ -9,6 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from shared.funnel.rollup import record_step
 from shared.models import Booking, Contact, Event, Visitor, utcnow
 
 
@@ -137,4 +138,10 @@ def record_event(
     )
     session.add(event)
     session.flush()
+    if session_id is not None:
+        # Same transaction: the funnel's per-session rollup never disagrees with the events.
+        record_step(
+            session, name=name, session_id=session_id, occurred_at=event.occurred_at,
+            agent_id=agent_id, meeting_type_id=meeting_type_id,
+        )
     return event

@@ -34,7 +34,7 @@ from shared.contacts.service import record_event
 from shared.db import session_scope
 from shared.funnel.errors import InvalidFunnelFilter
 from shared.funnel.service import funnel, funnel_csv
-from shared.models import Event
+from shared.models import Event, FunnelSession
 from tests.admin.conftest import Snapshot
 from tests.factories import committed_agent
 
@@ -139,15 +139,17 @@ def test_filter_by_meeting_type_keeps_sessions_that_touched_it(db: sessionmaker[
     assert _sessions(_run(db, meeting_type_id=data["onboarding"])) == [3, 2, 1, 1]  # s3 s4 s5
 
 
-def test_filter_by_date_counts_only_events_inside(db: sessionmaker[Session], data: dict[str, int]) -> None:
+def test_filter_by_date_selects_sessions_that_started_inside(db: sessionmaker[Session], data: dict[str, int]) -> None:
     result = _run(db, start=_at(1, "12:00:00"), end=_at(2, "09:00:30"))
-    # s3 (step 1), s4 (to step 2), s5 (steps 1–2 inside; its step 3 at 09:00:50 is outside).
-    assert _sessions(result) == [3, 2, 0, 0]
-    assert [s.conversion for s in result.steps] == [1.0, 0.6667, 0.0, 0.0]
-    assert [s.drop_off for s in result.steps] == [0, 1, 2, 0]
-    assert [s.drop_off_rate for s in result.steps] == [0.0, 0.3333, 1.0, 0.0]
-    assert _trend(result) == [("2026-06-01", [2, 1, 0, 0]), ("2026-06-02", [1, 1, 0, 0])]
-    assert _medians(result) == [(60.0, 2), (None, 0), (None, 0)]
+    # Sessions that started inside: s3 (step 1), s4 (to step 2), s5 (started 09:00:00, so all of it
+    # counts, including its steps 3 and 4 after the end). s1, s2 started before; s6–s8 after.
+    assert _sessions(result) == [3, 2, 1, 1]
+    assert [s.conversion for s in result.steps] == [1.0, 0.6667, 0.5, 1.0]
+    assert [s.drop_off for s in result.steps] == [0, 1, 1, 0]
+    assert [s.drop_off_rate for s in result.steps] == [0.0, 0.3333, 0.5, 0.0]
+    assert _trend(result) == [("2026-06-01", [2, 1, 0, 0]), ("2026-06-02", [1, 1, 1, 1])]
+    # 1→2: s4 100, s5 20; 2→3: s5 30; 3→4: s5 60.
+    assert _medians(result) == [(60.0, 2), (30.0, 1), (60.0, 1)]
     assert (result.filters.start, result.filters.end) == (_at(1, "12:00:00"), _at(2, "09:00:30"))
 
 
@@ -210,8 +212,8 @@ def test_csv_export(db: sessionmaker[Session], data: dict[str, int]) -> None:
     assert rows[1:5] == [
         ["total", "", S1, "3", "1.0", "0", "0.0", ""],
         ["total", "", S2, "2", "0.6667", "1", "0.3333", "60.0"],
-        ["total", "", S3, "0", "0.0", "2", "1.0", ""],
-        ["total", "", S4, "0", "0.0", "0", "0.0", ""],
+        ["total", "", S3, "1", "0.5", "1", "0.5", "30.0"],
+        ["total", "", S4, "1", "1.0", "0", "0.0", "60.0"],
     ]
     assert rows[5:] == [
         ["trend", "2026-06-01", S1, "2", "", "", "", ""],
@@ -220,8 +222,8 @@ def test_csv_export(db: sessionmaker[Session], data: dict[str, int]) -> None:
         ["trend", "2026-06-01", S4, "0", "", "", "", ""],
         ["trend", "2026-06-02", S1, "1", "", "", "", ""],
         ["trend", "2026-06-02", S2, "1", "", "", "", ""],
-        ["trend", "2026-06-02", S3, "0", "", "", "", ""],
-        ["trend", "2026-06-02", S4, "0", "", "", "", ""],
+        ["trend", "2026-06-02", S3, "1", "", "", "", ""],
+        ["trend", "2026-06-02", S4, "1", "", "", "", ""],
     ]
 
 
@@ -239,17 +241,17 @@ def test_funnel_api(
     assert body["steps"] == [
         {"name": S1, "sessions": 3, "conversion": 1.0, "drop_off": 0, "drop_off_rate": 0.0},
         {"name": S2, "sessions": 2, "conversion": 0.6667, "drop_off": 1, "drop_off_rate": 0.3333},
-        {"name": S3, "sessions": 0, "conversion": 0.0, "drop_off": 2, "drop_off_rate": 1.0},
-        {"name": S4, "sessions": 0, "conversion": 0.0, "drop_off": 0, "drop_off_rate": 0.0},
+        {"name": S3, "sessions": 1, "conversion": 0.5, "drop_off": 1, "drop_off_rate": 0.5},
+        {"name": S4, "sessions": 1, "conversion": 1.0, "drop_off": 0, "drop_off_rate": 0.0},
     ]
     assert body["trend"] == [
         {"period": "2026-06-01", "sessions": {S1: 2, S2: 1, S3: 0, S4: 0}},
-        {"period": "2026-06-02", "sessions": {S1: 1, S2: 1, S3: 0, S4: 0}},
+        {"period": "2026-06-02", "sessions": {S1: 1, S2: 1, S3: 1, S4: 1}},
     ]
     assert body["median_seconds_between_steps"] == [
         {"from_step": S1, "to_step": S2, "median_seconds": 60.0, "sessions": 2},
-        {"from_step": S2, "to_step": S3, "median_seconds": None, "sessions": 0},
-        {"from_step": S3, "to_step": S4, "median_seconds": None, "sessions": 0},
+        {"from_step": S2, "to_step": S3, "median_seconds": 30.0, "sessions": 1},
+        {"from_step": S3, "to_step": S4, "median_seconds": 60.0, "sessions": 1},
     ]
     assert body["filters"] == {
         "from": "2026-06-01T12:00:00Z", "to": "2026-06-02T09:00:30Z", "agent_id": data["a"],
@@ -314,6 +316,7 @@ def test_matches_the_reference_definition(db: sessionmaker[Session], sessions: l
     origin = datetime(2026, 6, 1, tzinfo=UTC)
     with session_scope(db) as session:
         session.execute(delete(Event))
+        session.execute(delete(FunnelSession))  # the rollup's rows of the previous example
         for number, events in enumerate(sessions):
             for step, seconds in events:
                 record_event(

@@ -1,0 +1,119 @@
+"""Keeps the funnel rollup (shared.models.funnel) up to date, one step event at a time or in bulk.
+
+`record_step` runs in the transaction that records a step event: one upsert of the session's row
+(INSERT … ON CONFLICT DO UPDATE, on SQLite ≥ 3.35 and PostgreSQL alike) that keeps the earliest
+times and the highest step, so events may arrive in any order and concurrent events of one session
+merge instead of colliding. `rebuild` computes the same rows from the events table in one
+INSERT … SELECT, for the migration that introduces the rollup and for bulk loads (bench/).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import case, delete, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from shared.contacts.errors import STEP_EVENTS
+from shared.models import FunnelSession, FunnelSessionMeetingType
+
+STEP_COLUMNS: tuple[str, ...] = ("step1_at", "step2_at", "step3_at", "step4_at")
+
+_sessions = FunnelSession.__table__
+_types = FunnelSessionMeetingType.__table__
+
+
+def _insert(session: Session, table: Any) -> Any:
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(table)
+    if dialect == "sqlite":
+        return sqlite.insert(table)
+    raise NotImplementedError(f"the funnel rollup is written for PostgreSQL and SQLite, not {dialect}")
+
+
+def _earlier(new: Any, old: Any) -> Any:
+    """The earlier of two nullable times (portable: SQLite has no LEAST, and min() does not skip NULL)."""
+    return case((new.is_not(None) & (old.is_(None) | (new < old)), new), else_=old)
+
+
+def record_step(
+    session: Session,
+    *,
+    name: str,
+    session_id: str,
+    occurred_at: datetime,
+    agent_id: int | None,
+    meeting_type_id: int | None,
+) -> None:
+    """Fold one step event into its session's rollup row (no-op for other event names)."""
+    if name not in STEP_EVENTS:
+        return
+    level = STEP_EVENTS.index(name) + 1
+    values: dict[str, Any] = {
+        "session_id": session_id,
+        "agent_id": agent_id,
+        "first_at": occurred_at,
+        "top_step": level,
+        STEP_COLUMNS[level - 1]: occurred_at,
+    }
+    insert = _insert(session, _sessions).values(values)
+    new, old = insert.excluded, _sessions.c
+    upsert = insert.on_conflict_do_update(
+        index_elements=[old.session_id],
+        set_={
+            # The first agent seen stays; a later event only fills it in when it was unknown.
+            "agent_id": case((old.agent_id.is_(None), new.agent_id), else_=old.agent_id),
+            "first_at": case((new.first_at < old.first_at, new.first_at), else_=old.first_at),
+            "top_step": case((new.top_step > old.top_step, new.top_step), else_=old.top_step),
+            STEP_COLUMNS[level - 1]: _earlier(new[STEP_COLUMNS[level - 1]], old[STEP_COLUMNS[level - 1]]),
+        },
+    )
+    session.execute(upsert)
+    if meeting_type_id is not None:
+        link = _insert(session, _types).values(session_id=session_id, meeting_type_id=meeting_type_id)
+        session.execute(link.on_conflict_do_nothing())
+
+
+_STEP_NAMES = ", ".join(f"'{name}'" for name in STEP_EVENTS)
+_LEVEL = " ".join(f"WHEN '{name}' THEN {index}" for index, name in enumerate(STEP_EVENTS, start=1))
+_FIRSTS = ", ".join(
+    f"MIN(CASE WHEN e.name = '{name}' THEN e.occurred_at END) AS {column}"
+    for name, column in zip(STEP_EVENTS, STEP_COLUMNS, strict=True)
+)
+
+# The same rows record_step builds, from the events: the agent is that of the first recorded step
+# event that names one (lowest id), the times are the earliest per step.
+REBUILD_SESSIONS_SQL = f"""
+INSERT INTO funnel_sessions (session_id, agent_id, first_at, top_step, step1_at, step2_at, step3_at, step4_at)
+SELECT g.session_id, a.agent_id, g.first_at, g.top_step, g.step1_at, g.step2_at, g.step3_at, g.step4_at
+FROM (
+    SELECT e.session_id,
+           MIN(CASE WHEN e.agent_id IS NOT NULL THEN e.id END) AS agent_event_id,
+           MIN(e.occurred_at) AS first_at,
+           MAX(CASE e.name {_LEVEL} END) AS top_step,
+           {_FIRSTS}
+    FROM events e
+    WHERE e.name IN ({_STEP_NAMES}) AND e.session_id IS NOT NULL
+    GROUP BY e.session_id
+) g
+LEFT JOIN events a ON a.id = g.agent_event_id
+"""
+
+REBUILD_MEETING_TYPES_SQL = f"""
+INSERT INTO funnel_session_meeting_types (session_id, meeting_type_id)
+SELECT DISTINCT e.session_id, e.meeting_type_id
+FROM events e
+WHERE e.name IN ({_STEP_NAMES}) AND e.session_id IS NOT NULL AND e.meeting_type_id IS NOT NULL
+"""
+
+
+def rebuild(session: Session) -> None:
+    """Recompute the whole rollup from the events (bulk loads, repairs); flushes, does not commit."""
+    session.flush()
+    session.execute(delete(FunnelSessionMeetingType))
+    session.execute(delete(FunnelSession))
+    session.execute(text(REBUILD_SESSIONS_SQL))
+    session.execute(text(REBUILD_MEETING_TYPES_SQL))
