@@ -75,7 +75,8 @@ def test_rebuild_equals_the_rows_built_event_by_event(db: sessionmaker[Session])
         rollup.rebuild(session)
     with session_scope(db) as session:
         rebuilt = _rows(session)
-    assert len(upserted[0]) > 30 and len(upserted[1]) > 30
+    assert len(upserted[0]) > 30
+    assert len(upserted[1]) > 30
     assert rebuilt == upserted
 
 
