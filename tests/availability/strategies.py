@@ -95,8 +95,10 @@ def rules(draw: st.DrawFn, *, now: datetime, max_horizon_days: int) -> Availabil
         timezone=draw(st.sampled_from(AGENT_ZONES)),
         weekly=weekly,
         overrides=overrides,
-        min_notice=timedelta(minutes=draw(st.one_of(st.just(0), st.integers(0, 48).map(lambda n: n * 15)))),
-        horizon=timedelta(minutes=draw(st.integers(60, max_horizon_days * 24 * 60))),
+        # Drawn from typical values plus an odd offset: plain integer draws favour tiny values, which
+        # would leave most examples without a single slot to check.
+        min_notice=timedelta(minutes=draw(st.sampled_from([0, 0, 15, 60, 240, 720])) + draw(st.sampled_from([0, 7]))),
+        horizon=timedelta(days=draw(st.integers(1, max_horizon_days)), minutes=draw(st.integers(0, 24 * 60))),
         buffer_before=timedelta(minutes=draw(st.one_of(st.just(0), st.integers(0, 90)))),
         buffer_after=timedelta(minutes=draw(st.one_of(st.just(0), st.integers(0, 90)))),
         slot_interval=timedelta(minutes=draw(st.sampled_from([5, 10, 15, 20, 30, 45, 60, 90]))),
