@@ -9,7 +9,7 @@ INSERT … SELECT, for the migration that introduces the rollup and for bulk loa
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import case, delete, text
@@ -56,6 +56,7 @@ def record_step(
         "session_id": session_id,
         "agent_id": agent_id,
         "first_at": occurred_at,
+        "first_day": occurred_at.astimezone(UTC).date(),
         "top_step": level,
         STEP_COLUMNS[level - 1]: occurred_at,
     }
@@ -67,6 +68,7 @@ def record_step(
             # The first agent seen stays; a later event only fills it in when it was unknown.
             "agent_id": case((old.agent_id.is_(None), new.agent_id), else_=old.agent_id),
             "first_at": case((new.first_at < old.first_at, new.first_at), else_=old.first_at),
+            "first_day": case((new.first_at < old.first_at, new.first_day), else_=old.first_day),
             "top_step": case((new.top_step > old.top_step, new.top_step), else_=old.top_step),
             STEP_COLUMNS[level - 1]: _earlier(new[STEP_COLUMNS[level - 1]], old[STEP_COLUMNS[level - 1]]),
         },
@@ -84,11 +86,15 @@ _FIRSTS = ", ".join(
     for name, column in zip(STEP_EVENTS, STEP_COLUMNS, strict=True)
 )
 
+# The UTC day of g.first_at (SQLite stores UTC timestamps as naive text, date() reads that).
+FIRST_DAY_SQL = {"postgresql": "CAST(g.first_at AT TIME ZONE 'UTC' AS DATE)", "sqlite": "date(g.first_at)"}
+
 # The same rows record_step builds, from the events: the agent is that of the first recorded step
 # event that names one (lowest id), the times are the earliest per step.
 REBUILD_SESSIONS_SQL = f"""
-INSERT INTO funnel_sessions (session_id, agent_id, first_at, top_step, step1_at, step2_at, step3_at, step4_at)
-SELECT g.session_id, a.agent_id, g.first_at, g.top_step, g.step1_at, g.step2_at, g.step3_at, g.step4_at
+INSERT INTO funnel_sessions
+    (session_id, agent_id, first_at, first_day, top_step, step1_at, step2_at, step3_at, step4_at)
+SELECT g.session_id, a.agent_id, g.first_at, {{first_day}}, g.top_step, g.step1_at, g.step2_at, g.step3_at, g.step4_at
 FROM (
     SELECT e.session_id,
            MIN(CASE WHEN e.agent_id IS NOT NULL THEN e.id END) AS agent_event_id,
@@ -115,5 +121,6 @@ def rebuild(session: Session) -> None:
     session.flush()
     session.execute(delete(FunnelSessionMeetingType))
     session.execute(delete(FunnelSession))
-    session.execute(text(REBUILD_SESSIONS_SQL))
+    dialect = session.get_bind().dialect.name
+    session.execute(text(REBUILD_SESSIONS_SQL.format(first_day=FIRST_DAY_SQL[dialect])))
     session.execute(text(REBUILD_MEETING_TYPES_SQL))

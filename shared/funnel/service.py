@@ -34,23 +34,14 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
-    CTE,
-    BigInteger,
     ColumnElement,
-    Date,
-    Float,
-    Integer,
     Select,
     case,
-    cast,
     exists,
-    extract,
     func,
     literal_column,
-    null,
     select,
     text,
-    union_all,
 )
 from sqlalchemy.orm import Session
 
@@ -93,22 +84,12 @@ def _per_session(filters: FunnelFilters, *columns: Any) -> Select[Any]:
     return query
 
 
-def _period_sql(dialect: str, column: Any, granularity: Granularity) -> ColumnElement[Any]:
-    """The UTC day or week (its Monday) of a timestamp: a date on PostgreSQL, 'YYYY-MM-DD' on SQLite."""
-    if dialect == "sqlite":
-        # Timestamps are stored naive in UTC; '-6 days' then 'weekday 1' lands on that week's Monday.
-        if granularity == "day":
-            return func.date(column)
-        return func.date(column, "-6 days", "weekday 1")
-    if dialect == "postgresql":
-        utc = column.op("AT TIME ZONE")(literal_column("'UTC'"))
-        return cast(func.date_trunc(granularity, utc), Date)
-    raise NotImplementedError(f"funnel periods are not written for {dialect}")
+def _period_of_day(day: date, granularity: Granularity) -> date:
+    return day if granularity == "day" else day - timedelta(days=day.weekday())
 
 
 def _period_of(moment: datetime, granularity: Granularity) -> date:
-    day = moment.astimezone(UTC).date()
-    return day if granularity == "day" else day - timedelta(days=day.weekday())
+    return _period_of_day(moment.astimezone(UTC).date(), granularity)
 
 
 def _check_filters(
@@ -140,86 +121,59 @@ def _check_filters(
     )
 
 
-def _sessions(filters: FunnelFilters) -> CTE:
-    """Per session: highest step reached, first step event, and the first event of each step."""
-    firsts = [getattr(FunnelSession, column).label(f"t{index}") for index, column in enumerate(STEP_COLUMNS)]
-    return _per_session(
-        filters, FunnelSession.top_step.label("level"), FunnelSession.first_at.label("first_at"), *firsts
-    ).cte("sessions")
-
-
-def _pairs(sessions: CTE) -> list[tuple[Any, Any]]:
-    times = [sessions.c[f"t{index}"] for index in range(len(STEP_EVENTS))]
-    return list(zip(times, times[1:], strict=False))
-
-
-def _counts_query(sessions: CTE, dialect: str, granularity: Granularity) -> Select[Any]:
-    """THE counting query: sessions per (period, highest step reached), grouped once in the database."""
-    period = _period_sql(dialect, sessions.c.first_at, granularity).label("period")
-    return select(period, sessions.c.level, func.count().label("sessions")).group_by(period, sessions.c.level)
-
-
-def _add_reached(reached: dict[date, list[int]], period: date | str, level: int, count: int) -> None:
-    key = date.fromisoformat(period) if isinstance(period, str) else period
-    counts = reached.setdefault(key, [0] * len(STEP_EVENTS))
-    # A session whose highest step is `level` reached every step up to it.
-    for index in range(level):
-        counts[index] += count
-
-
-def _run_postgresql(
-    session: Session, filters: FunnelFilters
-) -> tuple[dict[date, list[int]], list[tuple[float | None, int]]]:
-    """Counts, trend and medians in one statement: the per-session grouping runs once.
-
-    The CTE is referenced twice, so PostgreSQL materialises it; the median row is told apart by its
-    NULL level. Enough work_mem keeps the hash of ~10^5–10^6 sessions in memory instead of spilling
-    to disk, and JIT compilation costs more than it saves on a query this size.
-    """
-    session.execute(text("SET LOCAL work_mem = '128MB'"))
-    session.execute(text("SET LOCAL jit = off"))
-    sessions = _sessions(filters)
-    pairs = _pairs(sessions)
-    gaps = [case((later >= earlier, extract("epoch", later - earlier))) for earlier, later in pairs]
-    no_float = [cast(null(), Float) for _ in gaps]
-    no_count = [cast(null(), BigInteger) for _ in gaps]
-    counts = _counts_query(sessions, "postgresql", filters.granularity).add_columns(*no_float, *no_count)
-    medians = select(
-        cast(null(), Date),
-        cast(null(), Integer),
-        cast(null(), BigInteger),
-        *[func.percentile_cont(0.5).within_group(gap) for gap in gaps],
-        *[func.count(gap) for gap in gaps],
-    ).select_from(sessions)
-    reached: dict[date, list[int]] = {}
-    stats: list[tuple[float | None, int]] = [(None, 0) for _ in pairs]
-    for row in session.execute(union_all(counts, medians)):
-        if row[1] is None:
-            stats = [(row[3 + i], row[3 + len(pairs) + i]) for i in range(len(pairs))]
-        else:
-            _add_reached(reached, row[0], row[1], row[2])
-    return reached, stats
-
-
-def _run_sqlite(
-    session: Session, filters: FunnelFilters
-) -> tuple[dict[date, list[int]], list[tuple[float | None, int]]]:
-    """Counts and trend in one query; SQLite has no percentile, so the medians come from the gaps."""
-    sessions = _sessions(filters)
-    reached: dict[date, list[int]] = {}
-    for period, level, count in session.execute(_counts_query(sessions, "sqlite", filters.granularity)):
-        _add_reached(reached, period, level, count)
-    pairs = _pairs(sessions)
-    gaps = [
+def _gaps(dialect: str) -> list[ColumnElement[Any]]:
+    """Seconds from the first event of each step to the first of the next (NULL when out of order)."""
+    times = [getattr(FunnelSession, column) for column in STEP_COLUMNS]
+    pairs = list(zip(times, times[1:], strict=False))
+    if dialect == "postgresql":
+        # date_part is double precision; EXTRACT is numeric since PostgreSQL 14 and, over a few
+        # hundred thousand rows, several times slower to compute and to sort.
+        return [
+            case((later >= earlier, func.date_part(literal_column("'epoch'"), later - earlier)))
+            for earlier, later in pairs
+        ]
+    return [
         case((later >= earlier, (func.julianday(later) - func.julianday(earlier)) * 86400.0))
         for earlier, later in pairs
     ]
-    samples: list[list[float]] = [[] for _ in pairs]
-    for row in session.execute(select(*gaps)):
+
+
+def _counts(session: Session, filters: FunnelFilters) -> dict[date, list[int]]:
+    """THE counting query: sessions per (UTC day of their start, highest step reached), one GROUP BY
+    over the rollup; weeks are summed from days here (at most a few hundred rows)."""
+    query = _per_session(filters, FunnelSession.first_day, FunnelSession.top_step, func.count()).group_by(
+        FunnelSession.first_day, FunnelSession.top_step
+    )
+    reached: dict[date, list[int]] = {}
+    for day, level, count in session.execute(query):
+        day = date.fromisoformat(day) if isinstance(day, str) else day
+        counts = reached.setdefault(_period_of_day(day, filters.granularity), [0] * len(STEP_EVENTS))
+        # A session whose highest step is `level` reached every step up to it.
+        for index in range(level):
+            counts[index] += count
+    return reached
+
+
+def _medians_postgresql(session: Session, filters: FunnelFilters) -> list[tuple[float | None, int]]:
+    gaps = _gaps("postgresql")
+    query = _per_session(
+        filters,
+        *[func.percentile_cont(0.5).within_group(gap) for gap in gaps],
+        *[func.count(gap) for gap in gaps],
+    )
+    row = session.execute(query).one()
+    return [(row[i], row[len(gaps) + i]) for i in range(len(gaps))]
+
+
+def _medians_sqlite(session: Session, filters: FunnelFilters) -> list[tuple[float | None, int]]:
+    """SQLite has no percentile: the gaps are read and their medians taken here."""
+    gaps = _gaps("sqlite")
+    samples: list[list[float]] = [[] for _ in gaps]
+    for row in session.execute(_per_session(filters, *gaps)):
         for index, gap in enumerate(row):
             if gap is not None:
                 samples[index].append(float(gap))
-    return reached, [(statistics.median(s) if s else None, len(s)) for s in samples]
+    return [(statistics.median(s) if s else None, len(s)) for s in samples]
 
 
 def _durations(stats: list[tuple[float | None, int]]) -> list[StepDuration]:
@@ -283,9 +237,9 @@ def funnel(
 ) -> FunnelResult:
     """Sessions reaching each of the four steps, conversion and drop-off, trend and median step times.
 
-    The events are grouped by session once, in the database (highest step reached, first time of
-    each step); the counts per period and level come from one aggregate over those groups, the
-    medians from the same groups (one statement on PostgreSQL, two queries on SQLite).
+    Reads the per-session rollup: the counts per day and highest step come from one GROUP BY, the
+    medians from one more aggregate over the same rows (PostgreSQL's percentile_cont; on SQLite the
+    gaps are read and their medians taken in Python).
     InvalidFunnelFilter for naive or reversed dates and unknown granularity; AgentNotFound /
     MeetingTypeNotFound for unknown ids.
     """
@@ -295,9 +249,13 @@ def funnel(
     )
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
-        reached, stats = _run_postgresql(session, filters)
+        # Enough work_mem to sort the gaps of ~10^5–10^6 sessions in memory; JIT compilation costs
+        # more than it saves on queries this size.
+        session.execute(text("SET LOCAL work_mem = '128MB'"))
+        session.execute(text("SET LOCAL jit = off"))
+        reached, stats = _counts(session, filters), _medians_postgresql(session, filters)
     elif dialect == "sqlite":
-        reached, stats = _run_sqlite(session, filters)
+        reached, stats = _counts(session, filters), _medians_sqlite(session, filters)
     else:
         raise NotImplementedError(f"the funnel is written for PostgreSQL and SQLite, not {dialect}")
     totals = [sum(counts[index] for counts in reached.values()) for index in range(len(STEP_EVENTS))]

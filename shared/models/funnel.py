@@ -8,9 +8,9 @@ each step event (shared.funnel.rollup), so the funnel aggregates one narrow row 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, SmallInteger, String
+from sqlalchemy import Date, ForeignKey, Index, SmallInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.models.base import Base, UTCDateTime
@@ -26,6 +26,8 @@ class FunnelSession(Base):
     # The agent of the session's first recorded step event: a session is one widget on one link.
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"), default=None)
     first_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)  # earliest step event
+    # The UTC day of first_at, stored so the trend groups by a column instead of a per-row function.
+    first_day: Mapped[date] = mapped_column(Date)
     top_step: Mapped[int] = mapped_column(SmallInteger)  # 1..4, the highest step reached
     # The first event of each step (None when the session never had that step's event).
     step1_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)

@@ -26,8 +26,9 @@ FIRSTS = ", ".join(
     for index, name in enumerate(STEPS, start=1)
 )
 BACKFILL_SESSIONS = f"""
-INSERT INTO funnel_sessions (session_id, agent_id, first_at, top_step, step1_at, step2_at, step3_at, step4_at)
-SELECT g.session_id, a.agent_id, g.first_at, g.top_step, g.step1_at, g.step2_at, g.step3_at, g.step4_at
+INSERT INTO funnel_sessions
+    (session_id, agent_id, first_at, first_day, top_step, step1_at, step2_at, step3_at, step4_at)
+SELECT g.session_id, a.agent_id, g.first_at, {{first_day}}, g.top_step, g.step1_at, g.step2_at, g.step3_at, g.step4_at
 FROM (
     SELECT e.session_id,
            MIN(CASE WHEN e.agent_id IS NOT NULL THEN e.id END) AS agent_event_id,
@@ -40,6 +41,7 @@ FROM (
 ) g
 LEFT JOIN events a ON a.id = g.agent_event_id
 """
+FIRST_DAY = {"postgresql": "CAST(g.first_at AT TIME ZONE 'UTC' AS DATE)", "sqlite": "date(g.first_at)"}
 BACKFILL_MEETING_TYPES = f"""
 INSERT INTO funnel_session_meeting_types (session_id, meeting_type_id)
 SELECT DISTINCT e.session_id, e.meeting_type_id
@@ -53,12 +55,15 @@ def upgrade() -> None:
     sa.Column('session_id', sa.String(length=100), nullable=False),
     sa.Column('agent_id', sa.Integer(), nullable=True),
     sa.Column('first_at', shared.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('first_day', sa.Date(), nullable=False),
     sa.Column('top_step', sa.SmallInteger(), nullable=False),
     sa.Column('step1_at', shared.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('step2_at', shared.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('step3_at', shared.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('step4_at', shared.models.base.UTCDateTime(timezone=True), nullable=True),
-    sa.ForeignKeyConstraint(['agent_id'], ['agents.id'], name=op.f('fk_funnel_sessions_agent_id_agents'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(
+        ['agent_id'], ['agents.id'], name=op.f('fk_funnel_sessions_agent_id_agents'), ondelete='SET NULL'
+    ),
     sa.PrimaryKeyConstraint('session_id', name=op.f('pk_funnel_sessions'))
     )
     with op.batch_alter_table('funnel_sessions', schema=None) as batch_op:
@@ -68,14 +73,22 @@ def upgrade() -> None:
     op.create_table('funnel_session_meeting_types',
     sa.Column('session_id', sa.String(length=100), nullable=False),
     sa.Column('meeting_type_id', sa.Integer(), nullable=False),
-    sa.ForeignKeyConstraint(['meeting_type_id'], ['meeting_types.id'], name=op.f('fk_funnel_session_meeting_types_meeting_type_id_meeting_types'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['session_id'], ['funnel_sessions.session_id'], name=op.f('fk_funnel_session_meeting_types_session_id_funnel_sessions'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(
+        ['meeting_type_id'], ['meeting_types.id'],
+        name=op.f('fk_funnel_session_meeting_types_meeting_type_id_meeting_types'), ondelete='CASCADE',
+    ),
+    sa.ForeignKeyConstraint(
+        ['session_id'], ['funnel_sessions.session_id'],
+        name=op.f('fk_funnel_session_meeting_types_session_id_funnel_sessions'), ondelete='CASCADE',
+    ),
     sa.PrimaryKeyConstraint('session_id', 'meeting_type_id', name=op.f('pk_funnel_session_meeting_types'))
     )
     with op.batch_alter_table('funnel_session_meeting_types', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_funnel_session_meeting_types_meeting_type_id'), ['meeting_type_id'], unique=False)
+        batch_op.create_index(
+            batch_op.f('ix_funnel_session_meeting_types_meeting_type_id'), ['meeting_type_id'], unique=False
+        )
 
-    op.execute(BACKFILL_SESSIONS)
+    op.execute(BACKFILL_SESSIONS.format(first_day=FIRST_DAY[op.get_bind().dialect.name]))
     op.execute(BACKFILL_MEETING_TYPES)
 
 
