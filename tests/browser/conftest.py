@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 import uvicorn
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared.db import build_engine, build_sessionmaker
@@ -138,11 +138,8 @@ def live_server(tmp_path_factory: pytest.TempPathFactory, migrated_template: Pat
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+def browser(chromium_browser: Browser) -> Browser:
+    return chromium_browser
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from tests.dashboard.conftest import APP, DemoDatabase
 from tests.live import free_port
@@ -83,30 +83,30 @@ def _screenshot(page: Page, name: str, tmp_path: Path) -> Path:
 
 
 @pytest.mark.browser
-def test_the_manager_signs_in_and_sees_the_funnel_chart(dashboard_url: str, tmp_path: Path) -> None:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1500})
-            page.goto(dashboard_url)
-            page.get_by_label("Email", exact=True).fill("manager@example.com")
-            page.locator("input[type=password]").fill("demo")
-            page.get_by_role("button", name="Sign in").click()
+def test_the_manager_signs_in_and_sees_the_funnel_chart(
+    dashboard_url: str, tmp_path: Path, chromium_browser: Browser
+) -> None:
+    page = chromium_browser.new_page(viewport={"width": 1400, "height": 1500})
+    try:
+        page.goto(dashboard_url)
+        page.get_by_label("Email", exact=True).fill("manager@example.com")
+        page.locator("input[type=password]").fill("demo")
+        page.get_by_role("button", name="Sign in").click()
 
-            expect(page.get_by_role("heading", name="Booking funnel")).to_be_visible(timeout=20_000)
-            funnel = page.locator(".js-plotly-plot .funnellayer")
-            expect(funnel.first).to_be_visible(timeout=20_000)
-            expect(page.locator(".js-plotly-plot").filter(has_text="4 · Form submitted").first).to_be_visible()
-            _screenshot(page, "funnel", tmp_path)
+        expect(page.get_by_role("heading", name="Booking funnel")).to_be_visible(timeout=20_000)
+        funnel = page.locator(".js-plotly-plot .funnellayer")
+        expect(funnel.first).to_be_visible(timeout=20_000)
+        expect(page.locator(".js-plotly-plot").filter(has_text="4 · Form submitted").first).to_be_visible()
+        _screenshot(page, "funnel", tmp_path)
 
-            page.get_by_role("link", name="Calendars", exact=True).click()
-            expect(page.get_by_role("heading", name="Upcoming bookings")).to_be_visible(timeout=20_000)
-            expect(page.locator(".js-plotly-plot .barlayer").first).to_be_visible(timeout=20_000)
-            _screenshot(page, "calendars", tmp_path)
+        page.get_by_role("link", name="Calendars", exact=True).click()
+        expect(page.get_by_role("heading", name="Upcoming bookings")).to_be_visible(timeout=20_000)
+        expect(page.locator(".js-plotly-plot .barlayer").first).to_be_visible(timeout=20_000)
+        _screenshot(page, "calendars", tmp_path)
 
-            page.get_by_role("link", name="Calendar settings", exact=True).click()
-            expect(page.get_by_role("button", name="Save hours and rules")).to_be_visible(timeout=20_000)
-            expect(page.get_by_text("/b/").first).to_be_visible()
-            _screenshot(page, "settings", tmp_path)
-        finally:
-            browser.close()
+        page.get_by_role("link", name="Calendar settings", exact=True).click()
+        expect(page.get_by_role("button", name="Save hours and rules")).to_be_visible(timeout=20_000)
+        expect(page.get_by_text("/b/").first).to_be_visible()
+        _screenshot(page, "settings", tmp_path)
+    finally:
+        page.close()

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import shutil
 import threading
-from collections.abc import Iterator
 from html import escape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 from shared.db import build_engine, build_sessionmaker
 from shared.settings import Settings
@@ -63,14 +62,9 @@ class FramingSite:
         self.server.server_close()
 
 
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", headless=True, args=["--no-sandbox", "--disable-gpu"]
-        )
-        yield browser
-        browser.close()
+@pytest.fixture
+def chromium(chromium_browser: Browser) -> Browser:
+    return chromium_browser
 
 
 def _violations(page: Page) -> list[str]:
