@@ -160,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     print("|---|---|---|")
     for row in rows:
         print(f"| {' | '.join(row)} |")
-    return 0
+    return 0 if all(verdict == "met" for _, _, verdict in rows) else 1
 
 
 if __name__ == "__main__":

@@ -102,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     for label, sessions, median, slowest in rows:
         verdict = "met" if median <= BUDGET_MS else "NOT reached"
         print(f"| {label:<26} | {sessions:>18,} | {median:>9.1f} | {slowest:>7.1f} | {verdict:<15} |")
-    return 0
+    return 0 if all(median <= BUDGET_MS for _, _, median, _ in rows) else 1
 
 
 if __name__ == "__main__":

@@ -19,6 +19,8 @@ BENCHMARKS: list[tuple[str, list[str], list[str]]] = [
     ("bench.slots_breakdown", [], ["--requests", "200"]),
     ("bench.http_slots", [], ["--seconds", "3", "--repeats", "1"]),
     ("bench.widget_load", [], ["--runs", "3"]),
+    ("bench.bookings", [], ["--requests", "300", "--repeat", "1"]),
+    ("bench.funnel", [], ["--events", "50000", "--repeat", "3"]),
 ]
 
 
