@@ -124,3 +124,20 @@ def rebuild(session: Session) -> None:
     dialect = session.get_bind().dialect.name
     session.execute(text(REBUILD_SESSIONS_SQL.format(first_day=FIRST_DAY_SQL[dialect])))
     session.execute(text(REBUILD_MEETING_TYPES_SQL))
+
+
+def main() -> None:
+    """`python -m shared.funnel.rollup`: rebuild the rollup of the database in DATABASE_URL."""
+    from shared.db import build_engine, build_sessionmaker, session_scope
+    from shared.settings import Settings
+
+    engine = build_engine(Settings())
+    try:
+        with session_scope(build_sessionmaker(engine)) as session:
+            rebuild(session)
+    finally:
+        engine.dispose()
+
+
+if __name__ == "__main__":
+    main()
