@@ -19,9 +19,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@contextmanager
-def running_api(database_url: str, *, workers: int = 1, extra_env: dict[str, str] | None = None) -> Iterator[str]:
-    """Start `uvicorn widget_api.app:app_factory` on 127.0.0.1 and yield its base URL."""
+def _start_api(
+    database_url: str, *, workers: int, extra_env: dict[str, str] | None
+) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     env = {
@@ -31,40 +31,44 @@ def running_api(database_url: str, *, workers: int = 1, extra_env: dict[str, str
         "MEETINGS_ENV": "test",
         **(extra_env or {}),
     }
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "--factory",
-            "widget_api.app:app_factory",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-    )
+    command = [sys.executable, "-m", "uvicorn", "--factory", "widget_api.app:app_factory", "--host", "127.0.0.1"]
+    command += ["--port", str(port), "--workers", str(workers), "--log-level", "warning"]
+    return subprocess.Popen(command, env=env), base_url
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
     try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@contextmanager
+def running_api(database_url: str, *, workers: int = 1, extra_env: dict[str, str] | None = None) -> Iterator[str]:
+    """Start `uvicorn widget_api.app:app_factory` on 127.0.0.1 and yield its base URL.
+
+    The port is chosen free but only taken when uvicorn binds it, so another program can win it in
+    between: a server that exits at start is started again on another port (three tries).
+    """
+    for attempt in range(3):
+        process, base_url = _start_api(database_url, workers=workers, extra_env=extra_env)
         deadline = time.monotonic() + 30
-        while True:
+        while process.poll() is None and time.monotonic() < deadline:
             try:
                 if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
                     break
             except httpx.TransportError:
                 pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the API server did not start")
             time.sleep(0.1)
+        else:
+            _stop(process)
+            if attempt == 2 or time.monotonic() >= deadline:
+                raise RuntimeError("the API server did not start")
+            continue
+        break
+    try:
         yield base_url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        _stop(process)
