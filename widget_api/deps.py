@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Annotated
@@ -10,6 +9,8 @@ from typing import Annotated
 from fastapi import Depends, Header, HTTPException, Request
 from sqlalchemy.orm import Session, sessionmaker
 
+from shared.accounts.permissions import require_manager
+from shared.apitokens.actor import ApiActor, actor_for_token
 from shared.availability.busy import BusyTimeSource
 from shared.db import session_scope
 from shared.settings import Settings
@@ -45,8 +46,11 @@ NowDep = Annotated[datetime, Depends(get_now)]
 BusySourcesDep = Annotated[list[BusyTimeSource], Depends(get_busy_sources)]
 
 
-def require_admin(settings: SettingsDep, authorization: Annotated[str | None, Header()] = None) -> None:
-    """Manager scope: `Authorization: Bearer <MEETINGS_ADMIN_TOKEN>`, compared in constant time."""
+def require_admin(
+    settings: SettingsDep, session: SessionDep, authorization: Annotated[str | None, Header()] = None
+) -> ApiActor:
+    """`Authorization: Bearer <token>`: MEETINGS_ADMIN_TOKEN (manager scope, compared in constant time)
+    or an agent's personal API token (that agent's scope). The routes check the scope per resource."""
     if not authorization:
         raise HTTPException(status_code=401, detail="missing bearer token", headers={"WWW-Authenticate": "Bearer"})
     scheme, _, token = authorization.partition(" ")
@@ -54,8 +58,16 @@ def require_admin(settings: SettingsDep, authorization: Annotated[str | None, He
         raise HTTPException(
             status_code=401, detail="expected 'Authorization: Bearer <token>'", headers={"WWW-Authenticate": "Bearer"}
         )
-    if not hmac.compare_digest(token.encode(), settings.admin_token.encode()):
+    actor = actor_for_token(session, token=token, admin_token=settings.admin_token)
+    if actor is None:
         raise HTTPException(status_code=403, detail="invalid admin token")
+    return actor
 
 
-AdminDep = Annotated[None, Depends(require_admin)]
+AdminDep = Annotated[ApiActor, Depends(require_admin)]
+
+
+def require_manager_scope(actor: AdminDep) -> ApiActor:
+    """Manager-only endpoints (webhooks): an agent's token gets 403 and nothing changes."""
+    require_manager(actor, "manage webhooks")
+    return actor

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from shared.errors import Conflict, Forbidden, InvalidInput, MeetingsError, NotFound, ServiceUnavailable
@@ -59,3 +59,12 @@ def install_error_handlers(app: FastAPI) -> None:
             content={"detail": "the database is not answering; nothing was changed, please retry"},
             headers={"Retry-After": "5"},
         )
+
+    # A value the database cannot hold (an id of 10**25, a NUL in text for PostgreSQL): the caller's input.
+    @app.exception_handler(OverflowError)
+    @app.exception_handler(DataError)
+    async def _out_of_range(_request: Request, _error: Exception) -> JSONResponse:
+        # Shaped as a validation error, as the schema documents 422 for these parameters.
+        reason = "a value in the request is out of range or cannot be stored"
+        detail = [{"loc": [], "msg": reason, "type": "out_of_range"}]
+        return JSONResponse(status_code=422, content={"detail": detail})

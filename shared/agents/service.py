@@ -90,6 +90,8 @@ def get_agent(session: Session, *, agent_id: int) -> Agent:
 
 def get_agent_by_link(session: Session, *, link: str) -> Agent:
     """The active agent behind a public booking link; LinkNotFound for unknown or rotated links."""
+    if "\x00" in link:  # no link holds a NUL; PostgreSQL would refuse the query (a 422, not the 404)
+        raise LinkNotFound()
     agent = session.scalar(select(Agent).where(Agent.link == link, Agent.active.is_(True)))
     if agent is None:
         raise LinkNotFound()

@@ -178,6 +178,8 @@ def book(
 
 
 def get_booking_by_token(session: Session, *, manage_token: str) -> Booking:
+    if "\x00" in manage_token:  # no token holds a NUL; PostgreSQL would refuse the query (a 422, not the 404)
+        raise BookingNotFound()
     booking = session.scalar(select(Booking).where(Booking.manage_token == manage_token))
     if booking is None:
         raise BookingNotFound()

@@ -10,15 +10,20 @@ from datetime import datetime
 from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Depends, Query, Response, status
+from pydantic import BaseModel, Field
 
+from shared.accounts.permissions import is_manager, require_can_manage_agent, require_manager
+from shared.accounts.scoped import agents as scoped_agents
+from shared.accounts.scoped import contacts as scoped_contacts
+from shared.accounts.scoped import funnel as scoped_funnel
 from shared.agents import service as agents
 from shared.agents.errors import CalendarNotConnected
 from shared.agents.schemas import AvailabilityInput, MeetingTypeChanges
+from shared.apitokens import service as apitokens
 from shared.calendars.google import service as google_calendar
-from shared.contacts.queries import ContactProfile, contact_profile, search_contacts
-from shared.errors import InvalidInput
-from shared.funnel.schemas import FunnelResult
-from shared.funnel.service import funnel
+from shared.contacts.queries import SEARCH_LIMIT_MAX, ContactProfile, contact_profile, search_contacts
+from shared.errors import InvalidInput, NotFound
+from shared.funnel.schemas import FunnelResult, Granularity
 from shared.models import Agent, Availability, Booking, MeetingType
 from shared.reports.bookings import PAGE_LIMIT_MAX, list_bookings
 from shared.settings import Settings
@@ -44,7 +49,7 @@ from widget_api.admin_schemas import (
     TimelineEntryOut,
     TrendPointOut,
 )
-from widget_api.deps import NowDep, SessionDep, SettingsDep, require_admin
+from widget_api.deps import AdminDep, NowDep, SessionDep, SettingsDep, require_admin
 
 router = APIRouter(
     prefix="/api/v1/admin",
@@ -53,7 +58,7 @@ router = APIRouter(
     dependencies=[Depends(require_admin)],
     responses={
         401: {"description": "Missing bearer token"},
-        403: {"description": "Wrong admin token"},
+        403: {"description": "Wrong token, or an agent token on another agent's data or a manager-only endpoint"},
         422: {"description": "Invalid input; `detail` says which field and why"},
     },
 )
@@ -228,31 +233,34 @@ def _funnel_out(result: FunnelResult) -> FunnelOut:
     response_model=AgentOut,
     responses={409: {"description": "An agent with this email exists"}},
 )
-def create_agent(body: AgentIn, session: SessionDep, settings: SettingsDep) -> AgentOut:
+def create_agent(body: AgentIn, actor: AdminDep, session: SessionDep, settings: SettingsDep) -> AgentOut:
     """Create an agent with default hours (Mon–Fri 09:00–17:00), the predefined meeting types and a link."""
+    require_manager(actor, "add agents")
     agent = agents.create_agent(session, name=body.name, email=body.email, timezone=body.timezone, role=body.role)
     return _agent_out(agent, settings)
 
 
 @router.get("/agents", response_model=list[AgentOut])
-def list_agents(session: SessionDep, settings: SettingsDep) -> list[AgentOut]:
-    """All agents with their booking URL and calendar connection status."""
-    return [_agent_out(agent, settings) for agent in agents.list_agents(session)]
+def list_agents(actor: AdminDep, session: SessionDep, settings: SettingsDep) -> list[AgentOut]:
+    """All agents with their booking URL and calendar connection status (an agent's token: only themselves)."""
+    return [_agent_out(agent, settings) for agent in scoped_agents.visible_agents(session, actor=actor)]
 
 
 @router.put("/agents/{agent_id}/availability", response_model=AvailabilityOut, responses=NOT_FOUND)
-def put_availability(agent_id: int, body: AvailabilityIn, session: SessionDep) -> AvailabilityOut:
+def put_availability(agent_id: int, body: AvailabilityIn, actor: AdminDep, session: SessionDep) -> AvailabilityOut:
     """Replace the agent's availability; answers the stored value (windows sorted, overrides by date)."""
-    availability = agents.update_availability(
-        session, agent_id=agent_id, data=AvailabilityInput(**body.model_dump())
+    availability = scoped_agents.update_availability(
+        session, actor=actor, agent_id=agent_id, data=AvailabilityInput(**body.model_dump())
     )
     return _availability_out(availability)
 
 
 @router.get("/agents/{agent_id}/meeting-types", response_model=list[MeetingTypeOut], responses=NOT_FOUND)
-def list_meeting_types(agent_id: int, session: SessionDep) -> list[MeetingTypeOut]:
+def list_meeting_types(agent_id: int, actor: AdminDep, session: SessionDep) -> list[MeetingTypeOut]:
     """The agent's meeting types in order, inactive ones included."""
-    return [_meeting_type_out(m) for m in agents.list_meeting_types(session, agent_id=agent_id)]
+    return [
+        _meeting_type_out(m) for m in scoped_agents.list_meeting_types(session, actor=actor, agent_id=agent_id)
+    ]
 
 
 @router.post(
@@ -261,8 +269,9 @@ def list_meeting_types(agent_id: int, session: SessionDep) -> list[MeetingTypeOu
     response_model=MeetingTypeOut,
     responses=NOT_FOUND,
 )
-def create_meeting_type(agent_id: int, body: MeetingTypeIn, session: SessionDep) -> MeetingTypeOut:
+def create_meeting_type(agent_id: int, body: MeetingTypeIn, actor: AdminDep, session: SessionDep) -> MeetingTypeOut:
     """Add a meeting type at the end of the agent's list."""
+    require_can_manage_agent(actor, agent_id)
     meeting_type = agents.create_meeting_type(
         session,
         agent_id=agent_id,
@@ -276,27 +285,31 @@ def create_meeting_type(agent_id: int, body: MeetingTypeIn, session: SessionDep)
 
 
 @router.patch("/meeting-types/{meeting_type_id}", response_model=MeetingTypeOut, responses=NOT_FOUND)
-def update_meeting_type(meeting_type_id: int, body: MeetingTypePatch, session: SessionDep) -> MeetingTypeOut:
-    """Change the fields sent, and only those."""
+def update_meeting_type(
+    meeting_type_id: int, body: MeetingTypePatch, actor: AdminDep, session: SessionDep
+) -> MeetingTypeOut:
+    """Change the fields sent, and only those. Another agent's type answers 404, as an unknown one."""
     changes = cast(MeetingTypeChanges, body.model_dump(exclude_unset=True))
     return _meeting_type_out(
-        agents.update_meeting_type(session, meeting_type_id=meeting_type_id, changes=changes)
+        agents.update_meeting_type(
+            session, meeting_type_id=meeting_type_id, changes=changes, agent_id=_owner_filter(actor)
+        )
     )
 
 
 @router.delete(
     "/meeting-types/{meeting_type_id}", status_code=status.HTTP_204_NO_CONTENT, responses=NOT_FOUND
 )
-def delete_meeting_type(meeting_type_id: int, session: SessionDep, now: NowDep) -> Response:
+def delete_meeting_type(meeting_type_id: int, actor: AdminDep, session: SessionDep, now: NowDep) -> Response:
     """Delete a meeting type: gone from the widget and lists; its bookings keep it."""
-    agents.delete_meeting_type(session, meeting_type_id=meeting_type_id, now=now)
+    agents.delete_meeting_type(session, meeting_type_id=meeting_type_id, now=now, agent_id=_owner_filter(actor))
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post("/agents/{agent_id}/link/rotate", response_model=AgentOut, responses=NOT_FOUND)
-def rotate_link(agent_id: int, session: SessionDep, settings: SettingsDep) -> AgentOut:
+def rotate_link(agent_id: int, actor: AdminDep, session: SessionDep, settings: SettingsDep) -> AgentOut:
     """Give the agent a new booking link; the old one answers 404 from now on."""
-    return _agent_out(agents.rotate_link(session, agent_id=agent_id), settings)
+    return _agent_out(scoped_agents.rotate_link(session, actor=actor, agent_id=agent_id), settings)
 
 
 @router.delete(
@@ -304,9 +317,9 @@ def rotate_link(agent_id: int, session: SessionDep, settings: SettingsDep) -> Ag
     response_model=AgentOut,
     responses={404: {"description": "Unknown agent, or no calendar connected"}},
 )
-def disconnect_calendar(agent_id: int, session: SessionDep, settings: SettingsDep) -> AgentOut:
+def disconnect_calendar(agent_id: int, actor: AdminDep, session: SessionDep, settings: SettingsDep) -> AgentOut:
     """Disconnect the agent's calendar: the grant is revoked at Google, tokens are deleted, status `disconnected`."""
-    agent = agents.get_agent(session, agent_id=agent_id)
+    agent = scoped_agents.get_agent(session, actor=actor, agent_id=agent_id)
     if google_calendar.disconnect(session, agent_id=agent.id, settings=settings) is None:
         raise CalendarNotConnected()
     session.refresh(agent)
@@ -315,6 +328,7 @@ def disconnect_calendar(agent_id: int, session: SessionDep, settings: SettingsDe
 
 @router.get("/bookings", response_model=BookingPageOut, responses=NOT_FOUND)
 def get_bookings(
+    actor: AdminDep,
     session: SessionDep,
     settings: SettingsDep,
     agent_id: int | None = None,
@@ -324,7 +338,10 @@ def get_bookings(
     limit: Annotated[int, Query(ge=1, le=PAGE_LIMIT_MAX)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> BookingPageOut:
-    """Bookings overlapping [from, to), by start time, a page at a time."""
+    """Bookings overlapping [from, to), by start time, a page at a time (an agent's token: their own)."""
+    if not is_manager(actor):
+        agent_id = actor.id if agent_id is None else agent_id
+        require_can_manage_agent(actor, agent_id)
     page = list_bookings(
         session,
         agent_id=agent_id,
@@ -342,18 +359,33 @@ def get_bookings(
 
 @router.get("/contacts", response_model=list[ContactOut])
 def get_contacts(
+    actor: AdminDep,
     session: SessionDep,
     email: Annotated[str | None, Query(max_length=320, description="The whole address, any case")] = None,
     q: Annotated[str | None, Query(max_length=200, description="Part of email, name or company")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> list[ContactOut]:
-    """Contacts with their booked times and event timeline (newest first)."""
-    contacts = search_contacts(session, query=q, email=email, limit=limit)
-    return [_contact_out(contact_profile(session, contact_id=c.id)) for c in contacts]
+    """Contacts with their booked times and event timeline (newest first).
+
+    An agent's token sees the contacts who used their widget or booked them, and only their part.
+    """
+    if is_manager(actor):
+        contacts = search_contacts(session, query=q, email=email, limit=limit)
+        return [_contact_out(contact_profile(session, contact_id=c.id)) for c in contacts]
+    profiles: list[ContactOut] = []
+    for contact in search_contacts(session, query=q, email=email, limit=SEARCH_LIMIT_MAX):
+        try:
+            profiles.append(_contact_out(scoped_contacts.contact_profile(session, actor=actor, contact_id=contact.id)))
+        except NotFound:
+            continue
+        if len(profiles) == limit:
+            break
+    return profiles
 
 
 @router.get("/funnel", response_model=FunnelOut, responses=NOT_FOUND)
 def get_funnel(
+    actor: AdminDep,
     session: SessionDep,
     from_: Annotated[str | None, Query(alias="from", description="ISO 8601 with offset")] = None,
     to: Annotated[str | None, Query(description="ISO 8601 with offset")] = None,
@@ -362,12 +394,40 @@ def get_funnel(
     granularity: Annotated[str, Query(description="day | week")] = "day",
 ) -> FunnelOut:
     """The four-step booking funnel: distinct sessions per step, conversion, drop-off, trend, medians."""
-    result = funnel(
+    result = scoped_funnel.funnel(
         session,
+        actor=actor,
         start=_moment(from_, "from"),
         end=_moment(to, "to"),
         agent_id=agent_id,
         meeting_type_id=meeting_type_id,
-        granularity=granularity,
+        granularity=cast(Granularity, granularity),
     )
     return _funnel_out(result)
+
+
+def _owner_filter(actor: AdminDep) -> int | None:
+    """The agent whose meeting types the actor may touch by id (None: any); others look missing (404)."""
+    return None if is_manager(actor) else actor.id
+
+
+class ApiTokenOut(BaseModel):
+    agent_id: int
+    token: str = Field(description="Shown once: only its SHA-256 is stored. Use as `Authorization: Bearer <token>`")
+
+
+@router.post(
+    "/agents/{agent_id}/api-token", status_code=status.HTTP_201_CREATED, response_model=ApiTokenOut, responses=NOT_FOUND
+)
+def issue_api_token(agent_id: int, actor: AdminDep, session: SessionDep) -> ApiTokenOut:
+    """Managers only: a personal API token for the agent (their scope); replaces any previous one."""
+    require_manager(actor, "issue API tokens")
+    return ApiTokenOut(agent_id=agent_id, token=apitokens.issue_token(session, agent_id=agent_id))
+
+
+@router.delete("/agents/{agent_id}/api-token", status_code=status.HTTP_204_NO_CONTENT, responses=NOT_FOUND)
+def revoke_api_token(agent_id: int, actor: AdminDep, session: SessionDep) -> Response:
+    """A manager, or the agent themselves, revokes the agent's API token (it stops working at once)."""
+    require_can_manage_agent(actor, agent_id)
+    apitokens.revoke_token(session, agent_id=agent_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

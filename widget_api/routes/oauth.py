@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, RedirectResponse
 
+from shared.accounts.permissions import require_can_manage_agent
 from shared.calendars.google.errors import OAuthStateInvalid
 from shared.calendars.google.service import complete_connect, start_connect
 from shared.settings import Settings
@@ -29,6 +30,7 @@ def _dashboard_settings_url(settings: Settings, **params: str | int) -> str:
     response_class=RedirectResponse,
     responses={
         302: {"description": "Redirect to Google's consent screen"},
+        403: {"description": "An agent's token used for another agent"},
         404: {"description": "Unknown agent"},
         503: {"description": "Google Calendar is not configured"},
     },
@@ -37,6 +39,7 @@ def connect_google_calendar(
     agent_id: int, _admin: AdminDep, session: SessionDep, settings: SettingsDep, now: NowDep
 ) -> RedirectResponse:
     """Start connecting the agent's Google Calendar: 302 to Google's consent screen (offline access, PKCE)."""
+    require_can_manage_agent(_admin, agent_id)
     url = start_connect(session, agent_id=agent_id, settings=settings, now=now)
     return RedirectResponse(url, status_code=302)
 

@@ -5,19 +5,22 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Depends, Query, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.models import WebhookDelivery, WebhookEndpoint
 from shared.notifications import webhooks
 from shared.notifications.webhook_delivery import allow_private_targets
-from widget_api.deps import AdminDep, SessionDep, SettingsDep
+from widget_api.deps import AdminDep, SessionDep, SettingsDep, require_manager_scope
 
-router = APIRouter(prefix="/api/v1/admin/webhooks", tags=["admin: webhooks"])
+# Manager scope only: an agent's personal API token gets 403 on every webhook endpoint.
+router = APIRouter(
+    prefix="/api/v1/admin/webhooks", tags=["admin: webhooks"], dependencies=[Depends(require_manager_scope)]
+)
 
 ERRORS: dict[int | str, dict[str, str]] = {
     401: {"description": "Missing bearer token"},
-    403: {"description": "Invalid admin token"},
+    403: {"description": "Invalid admin token, or an agent's token (webhooks are for managers only)"},
     404: {"description": "Unknown webhook endpoint"},
     422: {"description": "Invalid URL, event name or secret"},
 }
