@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -19,7 +20,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from tests.conftest import ADMIN_TOKEN
 from tests.factories import committed_agent
 from tests.hardening.conftest import booking_body
-from tests.live import free_port
 from widget_api.logging import JsonFormatter, mask_email, scrub
 
 EMAIL = "ada.lovelace@example.com"
@@ -116,14 +116,17 @@ def test_the_server_process_writes_json_lines_without_secrets(
     """The real entry point (uvicorn --factory app_factory) at --log-level info, stderr captured."""
     _, link, types = committed_agent(db, weekly=EVERY_DAY, min_notice_minutes=0)
     start = (datetime.now(UTC) + timedelta(days=2)).replace(hour=10, minute=0, second=0, microsecond=0)
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
+    # The test binds the port and hands uvicorn the socket (--fd): no other server can answer instead.
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    base_url = f"http://127.0.0.1:{listener.getsockname()[1]}"
     env = {**os.environ, "DATABASE_URL": database_url, "MEETINGS_BASE_URL": base_url, "MEETINGS_ENV": "test"}
     env["MEETINGS_ADMIN_TOKEN"] = ADMIN_TOKEN
     log_path = tmp_path / "server.log"
-    command = [sys.executable, "-m", "uvicorn", "--factory", "widget_api.app:app_factory", "--port", str(port)]
-    with log_path.open("wb") as log_file:
-        server = subprocess.Popen([*command, "--log-level", "info"], env=env, stderr=log_file, stdout=log_file)
+    command = [sys.executable, "-m", "uvicorn", "--factory", "widget_api.app:app_factory"]
+    command += ["--fd", str(listener.fileno()), "--log-level", "info"]
+    with listener, log_path.open("wb") as log_file:
+        server = subprocess.Popen(command, env=env, stderr=log_file, stdout=log_file, pass_fds=[listener.fileno()])
         try:
             deadline = time.monotonic() + 30
             while True:
