@@ -14,6 +14,10 @@ JOB_DONE = "done"
 JOB_FAILED = "failed"  # permanent: gave up or a non-retryable error; kept and shown, retry by hand
 JOB_WAITING = "waiting"  # parked until something outside changes (e.g. the agent reconnects Google)
 
+# With backoff capped at an hour (full jitter: 30 min on average), 100 attempts keep retrying for about
+# two days, so Google or SMTP down for hours loses nothing; 12 gave up after one to three hours.
+DEFAULT_MAX_ATTEMPTS = 100
+
 
 class OutboxJob(Base):
     """Durable work that talks to the outside. Written in the same transaction as its cause."""
@@ -26,7 +30,7 @@ class OutboxJob(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     status: Mapped[str] = mapped_column(String(16), default=JOB_PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    max_attempts: Mapped[int] = mapped_column(Integer, default=12)
+    max_attempts: Mapped[int] = mapped_column(Integer, default=DEFAULT_MAX_ATTEMPTS)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     locked_by: Mapped[str | None] = mapped_column(String(100), default=None)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
