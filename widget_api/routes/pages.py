@@ -82,7 +82,9 @@ def _render(name: str, status_code: int = 200, headers: dict[str, str] | None = 
     )
 
 
-@router.api_route("/widget.js", methods=["GET", "HEAD"], response_class=Response)
+# HEAD is answered too (caches and link checkers ask it) but documented once, under GET.
+@router.head("/widget.js", response_class=Response, include_in_schema=False)
+@router.get("/widget.js", response_class=Response)
 def widget_js(
     accept_encoding: Annotated[str | None, Header()] = None,
     if_none_match: Annotated[str | None, Header()] = None,
