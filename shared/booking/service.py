@@ -33,8 +33,9 @@ from shared.booking.errors import (
 from shared.booking.schemas import BookingRequest
 from shared.contacts.service import identify_contact, record_event
 from shared.models import STATUS_CANCELLED, STATUS_CONFIRMED, Agent, Booking, Event, MeetingType, utcnow
-from shared.notifications.webhooks import plan_event_webhooks
-from shared.outbox.effects import plan_booking_effects
+from shared.notifications.webhooks import active_endpoints, event_webhook_jobs
+from shared.outbox.effects import booking_effect_jobs, plan_booking_effects
+from shared.outbox.service import enqueue_many
 from shared.timezones import validate_timezone, zone
 
 STEP4_ATTRIBUTES = ("first_name", "last_name", "company_name", "email", "description")
@@ -168,12 +169,26 @@ def book(
         name="calendar_4th_step_submit",
         attributes={field: getattr(request, field) for field in STEP4_ATTRIBUTES},
         now=now,
+        flush=False,
     )
-    plan_event_webhooks(session, event=submit)
     _record_booking_event(
-        session, booking=booking, name="booking_confirmed", attributes={"booking_id": booking.id}, now=now
+        session,
+        booking=booking,
+        name="booking_confirmed",
+        attributes={"booking_id": booking.id},
+        now=now,
+        flush=False,
     )
-    plan_booking_effects(session, booking=booking, event="created")
+    session.flush()  # both events in one INSERT; the step event's id goes into its webhook
+    # Every outbox job of the booking in one INSERT, the webhook endpoints read once for both causes.
+    endpoints = active_endpoints(session)
+    enqueue_many(
+        session,
+        [
+            *event_webhook_jobs(session, event=submit, endpoints=endpoints),
+            *booking_effect_jobs(session, booking=booking, event="created", webhook_endpoints=endpoints),
+        ],
+    )
     return booking, True
 
 
@@ -187,7 +202,7 @@ def get_booking_by_token(session: Session, *, manage_token: str) -> Booking:
 
 
 def _record_booking_event(
-    session: Session, *, booking: Booking, name: str, attributes: dict[str, Any], now: datetime
+    session: Session, *, booking: Booking, name: str, attributes: dict[str, Any], now: datetime, flush: bool = True
 ) -> Event:
     """A timeline event of this booking, with its context (agent, type, session, visitor, chosen time)."""
     return record_event(
@@ -203,6 +218,7 @@ def _record_booking_event(
         chosen_date=booking.start_at.astimezone(zone(booking.invitee_timezone)).date().isoformat(),
         chosen_start=booking.start_at,
         occurred_at=now,
+        flush=flush,
     )
 
 
