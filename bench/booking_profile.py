@@ -48,7 +48,10 @@ def statement_kind(sql: str) -> str:
         return sql[:30]
     verb, table = match.group(1).upper(), (match.group(2) or "")
     if verb == "SELECT":
-        found = re.search(r"\bFROM\s+(\w+)", sql, re.IGNORECASE)
+        outer = sql
+        while (inner := re.sub(r"\([^()]*\)", "", outer)) != outer:  # drop subqueries (EXISTS …)
+            outer = inner
+        found = re.search(r"\bFROM\s+(\w+)", outer, re.IGNORECASE)
         table = found.group(1) if found else table
     return f"{verb} {table}".strip()
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import case, or_, select, update
+from sqlalchemy import bindparam, case, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -43,6 +44,33 @@ def contact_for_visitor(session: Session, *, visitor_id: str) -> Contact:
         return session.get_one(Contact, winner.contact_id)
 
 
+_DETAILS = ("email", "first_name", "last_name", "company")
+
+
+@cache
+def _contact_upsert(dialect: str) -> Any:
+    """`INSERT … ON CONFLICT (email) DO UPDATE … RETURNING` for this dialect, built once."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    columns = Contact.__table__.c
+    now = bindparam("p_now", type_=columns.created_at.type)  # parameter names may not be column names
+    statement = insert(Contact).values(
+        {name: bindparam(f"p_{name}", type_=columns[name].type) for name in _DETAILS}
+        | {"created_at": now, "updated_at": now}
+    )
+    new, old = statement.excluded, columns
+    changed = or_(*(new[name].is_distinct_from(old[name]) for name in ("first_name", "last_name", "company")))
+    return statement.on_conflict_do_update(
+        index_elements=["email"],
+        set_={
+            "first_name": new.first_name,
+            "last_name": new.last_name,
+            "company": new.company,
+            # As the ORM's onupdate did: touched only when a detail changed.
+            "updated_at": case((changed, new.updated_at), else_=old.updated_at),
+        },
+    ).returning(Contact)
+
+
 def _upsert_contact(
     session: Session, *, email: str, first_name: str, last_name: str, company: str
 ) -> Contact:
@@ -52,27 +80,11 @@ def _upsert_contact(
     a concurrent creation of the same email without a savepoint, and one round trip where a look-up,
     a savepoint, an insert and an update were four or five.
     """
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    now = utcnow()
-    statement = insert(Contact).values(
-        email=email, first_name=first_name, last_name=last_name, company=company, created_at=now, updated_at=now
-    )
-    new, old = statement.excluded, Contact.__table__.c
-    changed = or_(*(new[name].is_distinct_from(old[name]) for name in ("first_name", "last_name", "company")))
-    statement = statement.on_conflict_do_update(
-        index_elements=["email"],
-        set_={
-            "first_name": new.first_name,
-            "last_name": new.last_name,
-            "company": new.company,
-            # As the ORM's onupdate did: touched only when a detail changed.
-            "updated_at": case((changed, new.updated_at), else_=old.updated_at),
-        },
-    )
-    return session.scalars(
-        statement.returning(Contact), execution_options={"populate_existing": True}
-    ).one()
+    statement = _contact_upsert(session.get_bind().dialect.name)
+    values: dict[str, Any] = {
+        "p_email": email, "p_first_name": first_name, "p_last_name": last_name, "p_company": company, "p_now": utcnow()
+    }
+    return session.scalars(statement, values, execution_options={"populate_existing": True}).one()
 
 
 def identify_contact(
