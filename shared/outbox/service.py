@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any, cast
 
 from sqlalchemy import Table, select
@@ -45,6 +46,12 @@ def enqueue(
 
 
 
+@cache
+def _insert_jobs(dialect: str) -> Any:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(_JOBS).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(_JOBS.c.id)
+
+
 @dataclass(frozen=True)
 class PlannedJob:
     """A job to queue with `enqueue_many` (the keyword arguments of `enqueue`, as data)."""
@@ -79,7 +86,7 @@ def enqueue_many(session: Session, jobs: Sequence[PlannedJob]) -> None:
         }
         for job in jobs
     ]
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    # executemany form: one cached statement, sent as one multi-row INSERT (insertmanyvalues); rows
-    # inlined with .values(rows) would hold the JSON payloads in the cache key and never be cached.
-    session.execute(insert(_JOBS).on_conflict_do_nothing(index_elements=["dedupe_key"]), rows)
+    # The executemany form keeps the statement cached (rows inlined with .values(rows) would put the
+    # JSON payloads in the cache key); RETURNING makes SQLAlchemy send it as one multi-row INSERT
+    # ("insertmanyvalues") instead of one execution per row in a psycopg pipeline.
+    session.execute(_insert_jobs(session.get_bind().dialect.name), rows)
