@@ -16,7 +16,9 @@ from shared.db import session_scope
 from shared.settings import Settings
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
+    # async def (here and in get_now, get_busy_sources): they only read app.state, and a plain def
+    # would cost each request a hand-off to the thread pool and back per dependency.
     settings: Settings = request.app.state.settings
     return settings
 
@@ -27,13 +29,13 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
-def get_now(request: Request) -> datetime:
+async def get_now(request: Request) -> datetime:
     """The clock, injectable so tests can pin 'now'."""
     now: datetime = request.app.state.clock()
     return now
 
 
-def get_busy_sources(request: Request) -> list[BusyTimeSource]:
+async def get_busy_sources(request: Request) -> list[BusyTimeSource]:
     sources: list[BusyTimeSource] = request.app.state.busy_sources()
     return sources
 

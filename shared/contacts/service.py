@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, case, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -42,21 +44,47 @@ def contact_for_visitor(session: Session, *, visitor_id: str) -> Contact:
         return session.get_one(Contact, winner.contact_id)
 
 
-def _contact_with_email(session: Session, *, email: str) -> Contact:
-    """The contact with this email, created if needed (safe against a concurrent creation)."""
-    known = session.scalar(select(Contact).where(Contact.email == email))
-    if known is not None:
-        return known
-    try:
-        with session.begin_nested():
-            known = Contact(email=email)
-            session.add(known)
-            session.flush()
-        return known
-    except IntegrityError:
-        return session.scalars(
-            select(Contact).where(Contact.email == email).execution_options(populate_existing=True)
-        ).one()
+_DETAILS = ("email", "first_name", "last_name", "company")
+
+
+@cache
+def _contact_upsert(dialect: str) -> Any:
+    """`INSERT … ON CONFLICT (email) DO UPDATE … RETURNING` for this dialect, built once."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    columns = Contact.__table__.c
+    now = bindparam("p_now", type_=columns.created_at.type)  # parameter names may not be column names
+    statement = insert(Contact).values(
+        {name: bindparam(f"p_{name}", type_=columns[name].type) for name in _DETAILS}
+        | {"created_at": now, "updated_at": now}
+    )
+    new, old = statement.excluded, columns
+    changed = or_(*(new[name].is_distinct_from(old[name]) for name in ("first_name", "last_name", "company")))
+    return statement.on_conflict_do_update(
+        index_elements=["email"],
+        set_={
+            "first_name": new.first_name,
+            "last_name": new.last_name,
+            "company": new.company,
+            # As the ORM's onupdate did: touched only when a detail changed.
+            "updated_at": case((changed, new.updated_at), else_=old.updated_at),
+        },
+    ).returning(Contact)
+
+
+def _upsert_contact(
+    session: Session, *, email: str, first_name: str, last_name: str, company: str
+) -> Contact:
+    """The contact with this email, created or updated with these details in one statement.
+
+    `INSERT … ON CONFLICT (email) DO UPDATE … RETURNING` (PostgreSQL and SQLite ≥ 3.35): safe against
+    a concurrent creation of the same email without a savepoint, and one round trip where a look-up,
+    a savepoint, an insert and an update were four or five.
+    """
+    statement = _contact_upsert(session.get_bind().dialect.name)
+    values: dict[str, Any] = {
+        "p_email": email, "p_first_name": first_name, "p_last_name": last_name, "p_company": company, "p_now": utcnow()
+    }
+    return session.scalars(statement, values, execution_options={"populate_existing": True}).one()
 
 
 def identify_contact(
@@ -73,28 +101,32 @@ def identify_contact(
     When the visitor was anonymous until now, its anonymous contact is merged into the one with the
     email: the visitor and its timeline move over and the anonymous contact is removed.
     """
+    if visitor_id is None:
+        # No visitor to merge (bookings through the API without the widget): one upsert does it all.
+        return _upsert_contact(session, email=email, first_name=first_name, last_name=last_name, company=company)
     known = session.scalar(select(Contact).where(Contact.email == email))
     anonymous: Contact | None = None
-    if visitor_id is not None:
-        visitor_contact = contact_for_visitor(session, visitor_id=visitor_id)
-        if known is None and visitor_contact.email is None:
-            known = visitor_contact  # the anonymous visitor simply becomes this contact
-        elif visitor_contact.email is None and (known is None or visitor_contact.id != known.id):
-            anonymous = visitor_contact
+    # Held here so it stays in the identity map (which holds objects weakly): the look-ups of the
+    # visitor below then cost no statement.
+    visitor = session.get(Visitor, visitor_id)
+    visitor_contact = contact_for_visitor(session, visitor_id=visitor_id)
+    if known is None and visitor_contact.email is None:
+        known = visitor_contact  # the anonymous visitor simply becomes this contact
+    elif visitor_contact.email is None and (known is None or visitor_contact.id != known.id):
+        anonymous = visitor_contact
     if known is None:
-        known = _contact_with_email(session, email=email)
+        known = _upsert_contact(session, email=email, first_name=first_name, last_name=last_name, company=company)
     known.email = email
     known.first_name = first_name
     known.last_name = last_name
     known.company = company
     if anonymous is not None:
         _merge_into(session, source=anonymous, target=known)
-    if visitor_id is not None:
-        visitor = session.get(Visitor, visitor_id)
-        if visitor is None:
-            session.add(Visitor(id=visitor_id, contact_id=known.id))
-        else:
-            visitor.contact_id = known.id
+    visitor = visitor or session.get(Visitor, visitor_id)
+    if visitor is None:
+        session.add(Visitor(id=visitor_id, contact_id=known.id))
+    else:
+        visitor.contact_id = known.id
     session.flush()
     return known
 
@@ -122,7 +154,13 @@ def record_event(
     chosen_date: str | None = None,
     chosen_start: datetime | None = None,
     occurred_at: datetime | None = None,
+    flush: bool = True,
 ) -> Event:
+    """Add an event to the contact's timeline (and its step to the funnel rollup).
+
+    flush=False leaves the INSERT to the caller's next flush, so several events of one cause go
+    in one statement; the event has no id until then.
+    """
     event = Event(
         name=name,
         attributes=attributes or {},
@@ -137,11 +175,14 @@ def record_event(
         occurred_at=occurred_at or utcnow(),
     )
     session.add(event)
-    session.flush()
+    if flush:
+        session.flush()
     if session_id is not None:
-        # Same transaction: the funnel's per-session rollup never disagrees with the events.
-        record_step(
-            session, name=name, session_id=session_id, occurred_at=event.occurred_at,
-            agent_id=agent_id, meeting_type_id=meeting_type_id,
-        )
+        # Same transaction: the funnel's per-session rollup never disagrees with the events. The
+        # upsert does not read the events, so it need not flush a deferred event before it.
+        with session.no_autoflush:
+            record_step(
+                session, name=name, session_id=session_id, occurred_at=event.occurred_at,
+                agent_id=agent_id, meeting_type_id=meeting_type_id,
+            )
     return event

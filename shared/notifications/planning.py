@@ -10,23 +10,29 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from shared.models import Booking
-from shared.outbox.service import enqueue
+from shared.outbox.service import PlannedJob, enqueue, enqueue_many
 
 EMAIL_JOB = "email.booking"
 AGENT_NOTICE_JOB = "email.agent_notice"
 
 
-def plan_booking_emails(session: Session, *, booking: Booking, event: str) -> None:
+def booking_email_jobs(booking: Booking, *, event: str) -> list[PlannedJob]:
     """One job per recipient per change; the dedupe key makes a second planning of it a no-op."""
-    for recipient in ("agent", "invitee"):
-        enqueue(
-            session,
+    return [
+        PlannedJob(
             kind=EMAIL_JOB,
             payload={"booking_id": booking.id, "event": event, "recipient": recipient, "sequence": booking.sequence},
             dedupe_key=f"email:{recipient}:booking:{booking.id}:{event}:{booking.sequence}",
             booking_id=booking.id,
             agent_id=booking.agent_id,
         )
+        for recipient in ("agent", "invitee")
+    ]
+
+
+def plan_booking_emails(session: Session, *, booking: Booking, event: str) -> None:
+    """Queue the booking's emails (see booking_email_jobs)."""
+    enqueue_many(session, booking_email_jobs(booking, event=event))
 
 
 def plan_agent_notice(

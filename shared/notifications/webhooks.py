@@ -11,7 +11,7 @@ from __future__ import annotations
 import ipaddress
 import secrets
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from shared.contacts.errors import STEP_EVENTS
 from shared.models import Booking, Event, WebhookDelivery, WebhookEndpoint, utcnow
 from shared.notifications.errors import InvalidWebhookUrl, UnknownWebhookEvent, WebhookEndpointNotFound
-from shared.outbox.service import enqueue
+from shared.outbox.service import PlannedJob, enqueue_many
 
 WEBHOOK_JOB = "webhook.deliver"
 BOOKING_WEBHOOK_EVENTS: tuple[str, ...] = ("booking.created", "booking.cancelled", "booking.rescheduled")
@@ -181,8 +181,12 @@ def list_deliveries(
 # --- planning ----------------------------------------------------------------------------------
 
 
-def _subscribed_endpoints(session: Session, event_type: str) -> list[WebhookEndpoint]:
-    endpoints = session.scalars(select(WebhookEndpoint).where(WebhookEndpoint.active.is_(True))).all()
+def active_endpoints(session: Session) -> list[WebhookEndpoint]:
+    """The active endpoints, read once per cause (a booking plans two webhook events from one read)."""
+    return list(session.scalars(select(WebhookEndpoint).where(WebhookEndpoint.active.is_(True))).all())
+
+
+def _subscribed_endpoints(endpoints: Sequence[WebhookEndpoint], event_type: str) -> list[WebhookEndpoint]:
     return [e for e in endpoints if not e.events or event_type in e.events]
 
 
@@ -238,51 +242,81 @@ def event_webhook_data(event: Event) -> dict[str, Any]:
     }
 
 
-def _plan(
-    session: Session,
+def _jobs(
+    endpoints: Sequence[WebhookEndpoint],
     *,
     event_type: str,
-    data: dict[str, Any],
+    data: Callable[[], dict[str, Any]],
     cause_key: str,
     created_at: datetime,
     booking_id: int | None,
     agent_id: int | None,
-) -> int:
-    endpoints = _subscribed_endpoints(session, event_type)
+) -> list[PlannedJob]:
+    subscribed = _subscribed_endpoints(endpoints, event_type)
+    if not subscribed:
+        return []  # the usual case: no snapshot to build
+    snapshot = data()
     # One id per cause, the same for every endpoint and every retry: receivers dedupe on it.
     event_id = f"evt_{uuid.uuid4().hex}"
-    for endpoint in endpoints:
-        enqueue(
-            session,
+    return [
+        PlannedJob(
             kind=WEBHOOK_JOB,
             payload={
                 "endpoint_id": endpoint.id,
                 "event_id": event_id,
                 "type": event_type,
                 "created_at": created_at.isoformat(),
-                "data": data,
+                "data": snapshot,
             },
             dedupe_key=f"webhook:{endpoint.id}:{cause_key}",
             booking_id=booking_id,
             agent_id=agent_id,
         )
-    return len(endpoints)
+        for endpoint in subscribed
+    ]
 
 
-def plan_booking_webhooks(session: Session, *, booking: Booking, event: str) -> int:
-    """Queue `booking.<event>` for every subscribed endpoint; returns how many were queued."""
+def booking_webhook_jobs(
+    session: Session, *, booking: Booking, event: str, endpoints: Sequence[WebhookEndpoint] | None = None
+) -> list[PlannedJob]:
+    """`booking.<event>` deliveries for every subscribed endpoint (`endpoints`: active_endpoints, if read)."""
     event_type = f"booking.{event}"
     if event_type not in BOOKING_WEBHOOK_EVENTS:
         raise UnknownWebhookEvent(event_type, BOOKING_WEBHOOK_EVENTS)
-    return _plan(
-        session,
+    return _jobs(
+        active_endpoints(session) if endpoints is None else endpoints,
         event_type=event_type,
-        data=booking_webhook_data(booking),
+        data=lambda: booking_webhook_data(booking),
         cause_key=f"booking:{booking.id}:{event}:{booking.sequence}",
         created_at=utcnow(),
         booking_id=booking.id,
         agent_id=booking.agent_id,
     )
+
+
+def event_webhook_jobs(
+    session: Session, *, event: Event, endpoints: Sequence[WebhookEndpoint] | None = None
+) -> list[PlannedJob]:
+    """Deliveries of a step event (`calendar_1st_step` … `calendar_4th_step_submit`); other event
+    names are not webhook events and give none. The event must be flushed (it needs its id)."""
+    if event.name not in STEP_EVENTS:
+        return []
+    return _jobs(
+        active_endpoints(session) if endpoints is None else endpoints,
+        event_type=event.name,
+        data=lambda: event_webhook_data(event),
+        cause_key=f"event:{event.id}",
+        created_at=event.occurred_at or utcnow(),
+        booking_id=event.booking_id,
+        agent_id=event.agent_id,
+    )
+
+
+def plan_booking_webhooks(session: Session, *, booking: Booking, event: str) -> int:
+    """Queue `booking.<event>` for every subscribed endpoint; returns how many were queued."""
+    jobs = booking_webhook_jobs(session, booking=booking, event=event)
+    enqueue_many(session, jobs)
+    return len(jobs)
 
 
 def plan_event_webhooks(session: Session, *, event: Event) -> int:
@@ -291,14 +325,6 @@ def plan_event_webhooks(session: Session, *, event: Event) -> int:
     Call after the event is flushed (it needs its id), in the same transaction. Other event names
     are not webhook events and plan nothing.
     """
-    if event.name not in STEP_EVENTS:
-        return 0
-    return _plan(
-        session,
-        event_type=event.name,
-        data=event_webhook_data(event),
-        cause_key=f"event:{event.id}",
-        created_at=event.occurred_at or utcnow(),
-        booking_id=event.booking_id,
-        agent_id=event.agent_id,
-    )
+    jobs = event_webhook_jobs(session, event=event)
+    enqueue_many(session, jobs)
+    return len(jobs)

@@ -7,19 +7,50 @@ nothing is lost and the booking never waits on Google or SMTP.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Literal
 
 from sqlalchemy.orm import Session
 
-from shared.calendars.google.planning import plan_calendar_sync
-from shared.models import Booking
-from shared.notifications.planning import plan_booking_emails
-from shared.notifications.webhooks import plan_booking_webhooks
+from shared.calendars.google.planning import calendar_jobs, calendar_status
+from shared.models import Booking, WebhookEndpoint
+from shared.notifications.planning import booking_email_jobs
+from shared.notifications.webhooks import active_endpoints, booking_webhook_jobs
+from shared.outbox.service import PlannedJob, enqueue_many
 
 BookingChange = Literal["created", "cancelled", "rescheduled"]
 
 
+@dataclass(frozen=True)
+class EffectTargets:
+    """What decides which channels have work: the agent's calendar connection status and the active
+    webhook endpoints. A caller that read them already (the booking reads them with the agent) passes
+    them in; otherwise they are read here."""
+
+    calendar_status: str | None
+    webhook_endpoints: Sequence[WebhookEndpoint]
+
+
+def effect_targets(session: Session, *, agent_id: int) -> EffectTargets:
+    return EffectTargets(
+        calendar_status=calendar_status(session, agent_id=agent_id),
+        webhook_endpoints=active_endpoints(session),
+    )
+
+
+def booking_effect_jobs(
+    session: Session, *, booking: Booking, event: BookingChange, targets: EffectTargets | None = None
+) -> list[PlannedJob]:
+    """The emails, the calendar write and the webhooks of a change, in that order, not yet queued."""
+    targets = targets or effect_targets(session, agent_id=booking.agent_id)
+    return [
+        *booking_email_jobs(booking, event=event),
+        *calendar_jobs(booking, event=event, status=targets.calendar_status),
+        *booking_webhook_jobs(session, booking=booking, event=event, endpoints=targets.webhook_endpoints),
+    ]
+
+
 def plan_booking_effects(session: Session, *, booking: Booking, event: BookingChange) -> None:
-    plan_booking_emails(session, booking=booking, event=event)
-    plan_calendar_sync(session, booking=booking, event=event)
-    plan_booking_webhooks(session, booking=booking, event=event)
+    """Queue everything a booking change sets in motion, in one INSERT."""
+    enqueue_many(session, booking_effect_jobs(session, booking=booking, event=event))

@@ -7,28 +7,37 @@ from sqlalchemy.orm import Session
 
 from shared.models import Booking, CalendarConnection
 from shared.models.calendar import STATUS_CONNECTED, STATUS_NEEDS_RECONNECT
-from shared.outbox.service import enqueue
+from shared.outbox.service import PlannedJob, enqueue_many
 
 UPSERT_JOB = "calendar.google.upsert"
 DELETE_JOB = "calendar.google.delete"
 
 
-def plan_calendar_sync(session: Session, *, booking: Booking, event: str) -> None:
-    """Queue the calendar write for a booking change, when the agent has a Google connection.
+def calendar_status(session: Session, *, agent_id: int) -> str | None:
+    """The agent's Google connection status, None without a connection."""
+    return session.scalar(select(CalendarConnection.status).where(CalendarConnection.agent_id == agent_id))
+
+
+def calendar_jobs(booking: Booking, *, event: str, status: str | None) -> list[PlannedJob]:
+    """The calendar write for a booking change, given the agent's connection status.
 
     `needs_reconnect` still plans: the job waits (parked) and runs once the agent reconnects, so
     bookings made meanwhile still reach the calendar. The dedupe key makes planning twice a no-op.
     """
-    status = session.scalar(
-        select(CalendarConnection.status).where(CalendarConnection.agent_id == booking.agent_id)
-    )
     if status not in (STATUS_CONNECTED, STATUS_NEEDS_RECONNECT):
-        return
-    enqueue(
-        session,
-        kind=DELETE_JOB if event == "cancelled" else UPSERT_JOB,
-        payload={"booking_id": booking.id, "event": event, "sequence": booking.sequence},
-        dedupe_key=f"calendar:google:booking:{booking.id}:{event}:{booking.sequence}",
-        booking_id=booking.id,
-        agent_id=booking.agent_id,
-    )
+        return []
+    return [
+        PlannedJob(
+            kind=DELETE_JOB if event == "cancelled" else UPSERT_JOB,
+            payload={"booking_id": booking.id, "event": event, "sequence": booking.sequence},
+            dedupe_key=f"calendar:google:booking:{booking.id}:{event}:{booking.sequence}",
+            booking_id=booking.id,
+            agent_id=booking.agent_id,
+        )
+    ]
+
+
+def plan_calendar_sync(session: Session, *, booking: Booking, event: str) -> None:
+    """Queue the calendar write for a booking change, when the agent has a Google connection."""
+    status = calendar_status(session, agent_id=booking.agent_id)
+    enqueue_many(session, calendar_jobs(booking, event=event, status=status))
