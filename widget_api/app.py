@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
 
 from fastapi import FastAPI
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 
 from shared.availability.busy import BusyTimeSource
 from shared.calendars.sources import busy_sources_for
@@ -35,6 +37,12 @@ def create_app(
         app.state.engine = engine
         app.state.sessionmaker = build_sessionmaker(engine)
         yield
+        limiter = getattr(app.state, "rate_limiter", None)
+        if limiter is not None:
+            try:
+                limiter.flush()  # batched read hits still pending in this process
+            except SQLAlchemyError:
+                logging.getLogger("meetings.app").warning("could not write pending rate-limit hits at shutdown")
         engine.dispose()
 
     app = FastAPI(
