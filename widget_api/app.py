@@ -12,6 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from shared.availability.busy import BusyTimeSource
+from shared.availability.cache import AnswerCache
 from shared.calendars.sources import busy_sources_for
 from shared.db import build_engine, build_sessionmaker
 from shared.models import utcnow
@@ -54,6 +55,7 @@ def create_app(
     app.state.settings = settings
     app.state.clock = clock
     app.state.busy_sources = busy_sources or busy_sources_for(settings)  # + Google when configured
+    app.state.answer_cache = AnswerCache()  # slots / days answers, shared.availability.cache
     install_error_handlers(app)
     install_middleware(app, settings)  # CORS (public API only), rate limits, body size, headers, logs
     app.include_router(public.router)

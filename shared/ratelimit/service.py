@@ -237,6 +237,8 @@ class RateLimiter:
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     _synced: dict[str, _Synced] = field(default_factory=dict, init=False, repr=False)
     _pending: dict[tuple[str, datetime], int] = field(default_factory=dict, init=False, repr=False)
+    # Hits of a key on their way to the database in another thread: part of this process's view.
+    _in_flight: dict[str, int] = field(default_factory=dict, init=False, repr=False)
     _next_flush: float = field(default=0.0, init=False, repr=False)
 
     def _check_block(self, *, key: str, bucket: str, limit: int, now: datetime) -> None:
@@ -272,7 +274,9 @@ class RateLimiter:
             pending = self._pending.get((key, start), 0)
             elapsed = (now - start).total_seconds()
             estimate = estimated_count(
-                previous=synced.previous, current=synced.current + pending + 1, elapsed=elapsed,
+                previous=synced.previous,
+                current=synced.current + pending + self._in_flight.get(key, 0) + 1,
+                elapsed=elapsed,
                 window_seconds=window_seconds,
             )
             if estimate > limit * self.local_fraction + 1e-9:
@@ -298,6 +302,7 @@ class RateLimiter:
                 own = self._pending.pop((key, start), 0)
                 if self._pending and self.monotonic() >= self._next_flush:
                     others, self._pending = self._pending, {}
+                self._take_off({**others, (key, start): own + 1})
         try:
             with self.engine.begin() as connection:
                 current = count_hit(connection, key=key, window=start, hits=own + 1)
@@ -305,10 +310,14 @@ class RateLimiter:
                 written = {k: count_hit(connection, key=k[0], window=k[1], hits=n) for k, n in others.items()}
         except BaseException:
             if batched:
-                self._restore_pending({**others, (key, start): own} if own else others)
+                self._restore_pending(others, landed={**others, (key, start): own + 1})
+                self._restore_pending({(key, start): own})
             raise
         if batched:
-            self._record_sync(key=key, window=start, current=current, previous=previous, written=written)
+            self._record_sync(
+                key=key, window=start, current=current, previous=previous, written=written,
+                landed={**others, (key, start): own + 1},
+            )
         self._prune_if_due(now)
         elapsed = (now - start).total_seconds()
         estimate = estimated_count(previous=previous, current=current, elapsed=elapsed, window_seconds=window_seconds)
@@ -324,34 +333,62 @@ class RateLimiter:
         """Write every pending batched hit now (shutdown, tests)."""
         with self._lock:
             pending, self._pending = self._pending, {}
+            self._take_off(pending)
         if not pending:
             return
         try:
             with self.engine.begin() as connection:
                 written = {k: count_hit(connection, key=k[0], window=k[1], hits=n) for k, n in pending.items()}
         except BaseException:
-            self._restore_pending(pending)
+            self._restore_pending(pending, landed=pending)
             raise
         with self._lock:
+            self._land(pending)
             self._update_synced(written)
 
-    def _restore_pending(self, pending: Mapping[tuple[str, datetime], int]) -> None:
+    def _restore_pending(
+        self, pending: Mapping[tuple[str, datetime], int], landed: Mapping[tuple[str, datetime], int] | None = None
+    ) -> None:
         with self._lock:
+            self._land(landed or {})
             for k, n in pending.items():
                 if n:
                     self._pending[k] = self._pending.get(k, 0) + n
 
     def _record_sync(
-        self, *, key: str, window: datetime, current: int, previous: int, written: Mapping[tuple[str, datetime], int]
+        self,
+        *,
+        key: str,
+        window: datetime,
+        current: int,
+        previous: int,
+        written: Mapping[tuple[str, datetime], int],
+        landed: Mapping[tuple[str, datetime], int],
     ) -> None:
         clock = self.monotonic()
         with self._lock:
+            self._land(landed)
             if len(self._synced) >= self.max_remembered_blocks:
                 self._synced.clear()  # bounded memory: those keys ask the database on their next hit
+            known = self._synced.get(key)
+            if known is not None and known.window == window and known.current > current:
+                current = known.current  # a concurrent hit of this key already read back a later count
             self._synced[key] = _Synced(window=window, current=current, previous=previous, at=clock)
             self._update_synced(written)
             if not self._pending:
                 self._next_flush = clock + self.flush_interval
+
+    def _take_off(self, hits: Mapping[tuple[str, datetime], int]) -> None:
+        for (key, _window), n in hits.items():
+            self._in_flight[key] = self._in_flight.get(key, 0) + n
+
+    def _land(self, hits: Mapping[tuple[str, datetime], int]) -> None:
+        for (key, _window), n in hits.items():
+            left = self._in_flight.get(key, 0) - n
+            if left > 0:
+                self._in_flight[key] = left
+            else:
+                self._in_flight.pop(key, None)
 
     def _update_synced(self, written: Mapping[tuple[str, datetime], int]) -> None:
         for (k, window), count in written.items():

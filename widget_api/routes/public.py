@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from collections.abc import Callable, Hashable
+from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Header, Query, Response, status
+from fastapi import APIRouter, Body, Header, Query, Request, Response, status
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from shared.agents.service import bookable_meeting_types, get_agent_by_link, get_bookable_meeting_type
+from shared.availability.cache import MAX_CACHEABLE_ID, AnswerCache, answer_version, generation
 from shared.availability.service import available_days, available_slots
 from shared.booking import service as booking_service
 from shared.booking.schemas import BookingRequest
 from shared.contacts.errors import CLIENT_STEP_EVENTS, UnknownEvent
 from shared.contacts.service import contact_for_visitor, record_event
+from shared.db import session_scope
 from shared.errors import InvalidInput
-from shared.models import Booking
+from shared.models import Agent, Booking, MeetingType
 from shared.notifications.ics import booking_ics
 from shared.notifications.webhooks import plan_event_webhooks
 from shared.settings import Settings
@@ -93,61 +98,111 @@ def get_link(link: str, session: SessionDep) -> LinkOut:
     )
 
 
-@router.get("/links/{link}/days", response_model=DaysOut, responses=ERRORS)
-def get_days(
+def _answer(
+    request: Request,
+    *,
+    key: Hashable,
     link: str,
-    session: SessionDep,
-    now: NowDep,
-    sources: BusySourcesDep,
+    meeting_type_id: int,
+    now: datetime,
+    compute: Callable[[Session, Agent, MeetingType], bytes],
+) -> bytes:
+    """The JSON body of an availability answer: from this process's AnswerCache when still valid
+    (shared.availability.cache), else computed and stored. Runs in the thread pool (one hop).
+
+    The link and meeting type are validated by the same query that validates a cached answer, so an
+    unknown link or meeting type is a 404 before anything cached is served."""
+    state = request.app.state
+    cache: AnswerCache = state.answer_cache
+    cacheable = 0 < meeting_type_id <= MAX_CACHEABLE_ID
+    if cacheable:
+        seen_generation = generation()  # read before the version: a write committed after it misses
+        with state.engine.connect() as connection:
+            version = answer_version(connection, link=link, meeting_type_id=meeting_type_id)
+        body = cache.get(key, version=version, generation=seen_generation, now=now)
+        if body is not None:
+            return body
+    with session_scope(state.sessionmaker) as session:
+        agent = get_agent_by_link(session, link=link)
+        meeting_type = get_bookable_meeting_type(session, agent=agent, meeting_type_id=meeting_type_id)
+        body = compute(session, agent, meeting_type)
+    if cacheable:
+        cache.put(key, body, version=version, generation=seen_generation, now=now)
+    return body
+
+
+def _json(body: bytes) -> Response:
+    return Response(content=body, media_type="application/json")
+
+
+@router.get("/links/{link}/days", response_model=DaysOut, responses=ERRORS)
+async def get_days(
+    request: Request,
+    link: str,
     meeting_type_id: int,
     month: Annotated[str, Query(description="YYYY-MM")],
     tz: Annotated[str, Query(description="The invitee's IANA time zone")],
-) -> DaysOut:
+) -> Response:
     """Dates of the month (in the invitee's zone) that have at least one free slot."""
     if not MONTH.fullmatch(month):
         raise InvalidInput(f"month must be YYYY-MM, got {month!r}")
     display_zone = zone(tz)
-    agent = get_agent_by_link(session, link=link)
-    meeting_type = get_bookable_meeting_type(session, agent=agent, meeting_type_id=meeting_type_id)
-    days = available_days(
-        session,
-        agent=agent,
-        meeting_type=meeting_type,
-        month=month,
-        display_zone=display_zone,
-        now=now,
-        sources=sources,
+    now: datetime = request.app.state.clock()
+
+    def compute(session: Session, agent: Agent, meeting_type: MeetingType) -> bytes:
+        days = available_days(
+            session,
+            agent=agent,
+            meeting_type=meeting_type,
+            month=month,
+            display_zone=display_zone,
+            now=now,
+            sources=request.app.state.busy_sources(),
+        )
+        return DaysOut(timezone=tz, days=[d.isoformat() for d in days]).model_dump_json().encode()
+
+    key = ("days", link, meeting_type_id, month, tz)
+    return _json(
+        await run_in_threadpool(
+            _answer, request, key=key, link=link, meeting_type_id=meeting_type_id, now=now, compute=compute
+        )
     )
-    return DaysOut(timezone=tz, days=[d.isoformat() for d in days])
 
 
 @router.get("/links/{link}/slots", response_model=SlotsOut, responses=ERRORS)
-def get_slots(
+async def get_slots(
+    request: Request,
     link: str,
-    session: SessionDep,
-    now: NowDep,
-    sources: BusySourcesDep,
     meeting_type_id: int,
     date: Annotated[str, Query(description="YYYY-MM-DD in the invitee's zone")],
     tz: Annotated[str, Query(description="The invitee's IANA time zone")],
-) -> SlotsOut:
+) -> Response:
     """Free slots starting on that date in the invitee's zone, with times in that zone."""
     day = _parse_date(date)
     display_zone = zone(tz)
-    agent = get_agent_by_link(session, link=link)
-    meeting_type = get_bookable_meeting_type(session, agent=agent, meeting_type_id=meeting_type_id)
-    slots = available_slots(
-        session,
-        agent=agent,
-        meeting_type=meeting_type,
-        day=day,
-        display_zone=display_zone,
-        now=now,
-        sources=sources,
-    )
-    return SlotsOut(
-        timezone=tz,
-        slots=[SlotOut(start=s.start.astimezone(display_zone), end=s.end.astimezone(display_zone)) for s in slots],
+    now: datetime = request.app.state.clock()
+
+    def compute(session: Session, agent: Agent, meeting_type: MeetingType) -> bytes:
+        slots = available_slots(
+            session,
+            agent=agent,
+            meeting_type=meeting_type,
+            day=day,
+            display_zone=display_zone,
+            now=now,
+            sources=request.app.state.busy_sources(),
+        )
+        answer = SlotsOut(
+            timezone=tz,
+            slots=[SlotOut(start=s.start.astimezone(display_zone), end=s.end.astimezone(display_zone)) for s in slots],
+        )
+        return answer.model_dump_json().encode()
+
+    key = ("slots", link, meeting_type_id, day, tz)
+    return _json(
+        await run_in_threadpool(
+            _answer, request, key=key, link=link, meeting_type_id=meeting_type_id, now=now, compute=compute
+        )
     )
 
 
