@@ -55,7 +55,8 @@ def create_app(
     app.state.settings = settings
     app.state.clock = clock
     app.state.busy_sources = busy_sources or busy_sources_for(settings)  # + Google when configured
-    app.state.answer_cache = AnswerCache()  # slots / days answers, shared.availability.cache
+    # Slots / days answers reused for a few seconds (shared.availability.cache).
+    app.state.answer_cache = AnswerCache(ttl=settings.availability_cache_seconds)
     install_error_handlers(app)
     install_middleware(app, settings)  # CORS (public API only), rate limits, body size, headers, logs
     app.include_router(public.router)

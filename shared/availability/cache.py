@@ -16,7 +16,8 @@ Validity — an entry is served only while all of these hold:
   process-wide generation (`_note_write`), which invalidates every entry of this process at once.
   That also covers writes that do not go through `lock_agent` (test factories, the dashboard in the
   same process).
-- **Young**: at most `ttl` seconds old, both by the monotonic clock and by the app clock (`now`);
+- **Young**: at most `ttl` seconds old (MEETINGS_AVAILABILITY_CACHE_SECONDS, default 5; 0 = off),
+  both by the monotonic clock and by the app clock (`now`);
   an entry computed for another `now` (a test clock moved back) is never served.
 
 What may be stale, for at most `ttl` (5 s) and only across processes: busy times of a connected
@@ -37,7 +38,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, event, select
+from sqlalchemy import Connection, bindparam, event, select
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
 from shared.agents.errors import LinkNotFound, MeetingTypeNotFound
@@ -98,6 +99,25 @@ def _after_rollback(session: Session, previous_transaction: Any) -> None:
         session.info.pop(_DIRTY, None)
 
 
+# Built once: constructing the statement costs several times more than running it on SQLite.
+_VERSION_QUERY = (
+    select(
+        Agent.id,
+        Agent.booking_lock_version,
+        Availability.updated_at,
+        MeetingType.id.label("meeting_type_id"),
+        MeetingType.agent_id.label("meeting_type_agent_id"),
+        MeetingType.active,
+        MeetingType.deleted_at,
+        MeetingType.duration_minutes,
+    )
+    .select_from(Agent)
+    .join(Availability, Availability.agent_id == Agent.id)
+    .outerjoin(MeetingType, MeetingType.id == bindparam("meeting_type_id"))
+    .where(Agent.link == bindparam("link"), Agent.active.is_(True))
+)
+
+
 @dataclass(frozen=True)
 class AnswerVersion:
     """The agent and meeting type behind a link, and what an availability answer depends on."""
@@ -112,22 +132,7 @@ def answer_version(connection: Connection, *, link: str, meeting_type_id: int) -
     (get_agent_by_link, get_bookable_meeting_type)."""
     if "\x00" in link:
         raise LinkNotFound()
-    row = connection.execute(
-        select(
-            Agent.id,
-            Agent.booking_lock_version,
-            Availability.updated_at,
-            MeetingType.id.label("meeting_type_id"),
-            MeetingType.agent_id.label("meeting_type_agent_id"),
-            MeetingType.active,
-            MeetingType.deleted_at,
-            MeetingType.duration_minutes,
-        )
-        .select_from(Agent)
-        .join(Availability, Availability.agent_id == Agent.id)
-        .outerjoin(MeetingType, MeetingType.id == meeting_type_id)
-        .where(Agent.link == link, Agent.active.is_(True))
-    ).first()
+    row = connection.execute(_VERSION_QUERY, {"link": link, "meeting_type_id": meeting_type_id}).first()
     if row is None:
         raise LinkNotFound()
     if (
@@ -179,6 +184,8 @@ class AnswerCache:
         return entry.body
 
     def put(self, key: Hashable, body: bytes, *, version: AnswerVersion, generation: int, now: datetime) -> None:
+        if self.ttl <= 0:
+            return
         entry = _Entry(
             version=version, generation=generation, computed_now=now, computed_at=self.monotonic(), body=body
         )
