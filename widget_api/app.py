@@ -37,6 +37,12 @@ def create_app(
         engine = build_engine(settings)
         app.state.engine = engine
         app.state.sessionmaker = build_sessionmaker(engine)
+        # SQLite: one connection reserved for the event loop, where the slots/days answer cache is
+        # validated without a thread hop (widget_api/routes/public.py). Its own pool of one, used
+        # only by the loop thread and never across an await, so the loop never waits for a
+        # connection that threads hold (which could need the loop to give it back).
+        loop_engine = build_engine(settings, pool_size=1, max_overflow=0) if settings.is_sqlite else None
+        app.state.loop_engine = loop_engine
         yield
         limiter = getattr(app.state, "rate_limiter", None)
         if limiter is not None:
@@ -44,6 +50,8 @@ def create_app(
                 limiter.flush()  # batched read hits still pending in this process
             except SQLAlchemyError:
                 logging.getLogger("meetings.app").warning("could not write pending rate-limit hits at shutdown")
+        if loop_engine is not None:
+            loop_engine.dispose()
         engine.dispose()
 
     app = FastAPI(

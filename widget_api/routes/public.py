@@ -8,6 +8,7 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header, Query, Request, Response, status
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -102,11 +103,11 @@ Compute = Callable[[Session, Agent, MeetingType], bytes]
 
 
 def _lookup(
-    state: Any, *, key: Hashable, link: str, meeting_type_id: int, now: datetime
+    state: Any, *, key: Hashable, link: str, meeting_type_id: int, now: datetime, engine: Engine | None = None
 ) -> tuple[AnswerVersion, int, bytes | None]:
     """Validate link and meeting type (404s) with the one query that also validates a cached answer."""
     seen_generation = generation()  # read before the version: a write committed after it misses
-    with state.engine.connect() as connection:
+    with (engine or state.engine).connect() as connection:
         version = answer_version(connection, link=link, meeting_type_id=meeting_type_id)
     cache: AnswerCache = state.answer_cache
     return version, seen_generation, cache.get(key, version=version, generation=seen_generation, now=now)
@@ -153,8 +154,9 @@ async def _answer(
     served.
 
     Database work runs in the thread pool, in one hop. On SQLite the validation query (an indexed
-    read of a local file, ~40 µs, which WAL never makes wait for a writer) runs on the event loop,
-    so a cache hit needs no hop at all; on PostgreSQL it is a network round trip and stays in the hop.
+    read of a local file, ~40 µs, which WAL never makes wait for a writer) runs on the event loop on
+    the connection reserved for it (app.state.loop_engine), so a cache hit needs no hop at all; on
+    PostgreSQL it is a network round trip and stays in the hop.
     """
     state = request.app.state
     if not 0 < meeting_type_id <= MAX_CACHEABLE_ID:
@@ -162,8 +164,10 @@ async def _answer(
             _compute, state, key=key, link=link, meeting_type_id=meeting_type_id, now=now, compute=compute,
             validated=None,
         )
-    elif state.engine.dialect.name == "sqlite":
-        version, seen_generation, cached = _lookup(state, key=key, link=link, meeting_type_id=meeting_type_id, now=now)
+    elif (loop_engine := getattr(state, "loop_engine", None)) is not None:
+        version, seen_generation, cached = _lookup(
+            state, key=key, link=link, meeting_type_id=meeting_type_id, now=now, engine=loop_engine
+        )
         body = cached if cached is not None else await run_in_threadpool(
             _compute, state, key=key, link=link, meeting_type_id=meeting_type_id, now=now, compute=compute,
             validated=(version, seen_generation),
