@@ -14,7 +14,8 @@ Starts, on 127.0.0.1 and each as one uvicorn process with the same flags:
   - the bare app (bench.http_app:bare_app), with a sync and an async endpoint.
 Then drives each with a fixed number of concurrent connections for a fixed time, the targets
 interleaved in every repeat so drift in machine load hits them alike, and prints the median
-requests/s and the ratios. The client is `wrk` when installed, else httpx on a thread pool.
+requests/s and the ratios. The client is `wrk` when installed (with a 10 s request timeout, so a
+slow answer on a loaded machine counts as slow, not as a socket error), else httpx on a thread pool.
 All servers are stopped at the end, whatever happens.
 """
 
@@ -101,7 +102,7 @@ def wrk_rate(target: Target, *, connections: int, seconds: float, workdir: Path)
         "request = function()\n  i = i % #paths + 1\n  return wrk.format('GET', paths[i])\nend\n"
     )
     result = subprocess.run(
-        ["wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s", "-s", str(script), target.base_url],
+        ["wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s", "--timeout", "10s", "-s", str(script), target.base_url],
         capture_output=True, text=True, timeout=seconds + 60, check=True,
     )
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", result.stdout)
