@@ -3,8 +3,10 @@
     .venv/bin/python -m bench.slots_breakdown [--requests 1000]
 
 Part 1 calls each ASGI app directly (no server, no client, one request at a time) and divides the
-process CPU time by the number of requests: the real app's slots route against the bare endpoints
-of bench.http_app. Part 2 times the steps of the slots route one by one, on the same seeded database
+process CPU time by the number of requests: the real app's slots route, with its answer cache warm
+(every request a hit: the dates cycle within the cache's lifetime) and switched off
+(MEETINGS_AVAILABILITY_CACHE_SECONDS=0: every request computes), against the bare endpoints of
+bench.http_app. Part 2 times the steps of the slots route one by one, on the same seeded database
 (bench.http_app.seed_database) the HTTP benchmark uses.
 """
 
@@ -78,6 +80,7 @@ class _Stopwatch:
 
 def _steps(database_url: str, link: str, meeting_type_id: int, days: list[date], rounds: int) -> dict[str, float]:
     from shared.agents.service import get_agent_by_link, get_bookable_meeting_type
+    from shared.availability.cache import answer_version
     from shared.availability.engine import free_slots
     from shared.availability.service import AgentAvailability, default_sources, rules_from_model
     from shared.db import build_engine, build_sessionmaker
@@ -90,6 +93,8 @@ def _steps(database_url: str, link: str, meeting_type_id: int, days: list[date],
     for i in range(rounds):
         start = datetime.combine(days[i % len(days)], datetime.min.time(), tzinfo=ZONE).astimezone(UTC)
         end = start + timedelta(days=1)
+        with step("cache validation: one Core query by link (answer_version)"), engine.connect() as connection:
+            answer_version(connection, link=link, meeting_type_id=meeting_type_id)
         with step("open session"):
             session = factory()
         with step("agent by link (ORM, availability joined)"):
@@ -127,11 +132,16 @@ def main(argv: list[str] | None = None) -> int:
         )
         from widget_api.app import app_factory
 
+        def real_app(cache_seconds: str) -> Any:
+            os.environ["MEETINGS_AVAILABILITY_CACHE_SECONDS"] = cache_seconds
+            return app_factory()
+
         paths = slots_paths(link, demo_id, now)
         print("load average: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
         print("\n| ASGI app, one request at a time | CPU µs per request |\n|---|---|")
         for name, app, targets, count in (
-            ("real app, GET …/slots (rate limits off)", app_factory(), paths, args.requests),
+            ("real app, GET …/slots, rate limits off, answer cache warm (hits)", real_app("5"), paths, args.requests),
+            ("real app, GET …/slots, rate limits off, answer cache off (misses)", real_app("0"), paths, args.requests),
             ("bare FastAPI, sync def", bare_app(), ["/bare"], args.requests * 5),
             ("bare FastAPI, async def", bare_app(), ["/bare-async"], args.requests * 5),
         ):

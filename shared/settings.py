@@ -120,6 +120,13 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("MEETINGS_RATE_LIMIT_READS_PER_MINUTE", "rate_limit_reads_per_minute"),
         description="Public GETs (links, days, slots, bookings, hosted pages) per client per minute (0 = no limit).",
     )
+    availability_cache_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        le=60,
+        validation_alias=AliasChoices("MEETINGS_AVAILABILITY_CACHE_SECONDS", "availability_cache_seconds"),
+        description="Longest a per-process slots/days answer is reused (shared.availability.cache); 0 = off.",
+    )
     trusted_proxy: str = Field(
         default="",
         validation_alias=AliasChoices("MEETINGS_TRUSTED_PROXY", "trusted_proxy"),

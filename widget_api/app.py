@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
 
 from fastapi import FastAPI
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 
 from shared.availability.busy import BusyTimeSource
+from shared.availability.cache import AnswerCache
 from shared.calendars.sources import busy_sources_for
 from shared.db import build_engine, build_sessionmaker
 from shared.models import utcnow
@@ -34,7 +37,21 @@ def create_app(
         engine = build_engine(settings)
         app.state.engine = engine
         app.state.sessionmaker = build_sessionmaker(engine)
+        # SQLite: one connection reserved for the event loop, where the slots/days answer cache is
+        # validated without a thread hop (widget_api/routes/public.py). Its own pool of one, used
+        # only by the loop thread and never across an await, so the loop never waits for a
+        # connection that threads hold (which could need the loop to give it back).
+        loop_engine = build_engine(settings, pool_size=1, max_overflow=0) if settings.is_sqlite else None
+        app.state.loop_engine = loop_engine
         yield
+        limiter = getattr(app.state, "rate_limiter", None)
+        if limiter is not None:
+            try:
+                limiter.flush()  # batched read hits still pending in this process
+            except SQLAlchemyError:
+                logging.getLogger("meetings.app").warning("could not write pending rate-limit hits at shutdown")
+        if loop_engine is not None:
+            loop_engine.dispose()
         engine.dispose()
 
     app = FastAPI(
@@ -46,6 +63,8 @@ def create_app(
     app.state.settings = settings
     app.state.clock = clock
     app.state.busy_sources = busy_sources or busy_sources_for(settings)  # + Google when configured
+    # Slots / days answers reused for a few seconds (shared.availability.cache).
+    app.state.answer_cache = AnswerCache(ttl=settings.availability_cache_seconds)
     install_error_handlers(app)
     install_middleware(app, settings)  # CORS (public API only), rate limits, body size, headers, logs
     app.include_router(public.router)

@@ -203,7 +203,7 @@ class PublicCORSMiddleware:
 
 
 class RateLimitMiddleware:
-    """Per-client allowances on the public API, counted in the shared database.
+    """Per-client allowances on the public API, counted in the shared database (reads in batches).
 
     If the counter cannot be reached the request goes on (fail open): the route meets the same
     database and answers 503 itself, and a limiter outage must not take the product down.
@@ -218,6 +218,7 @@ class RateLimitMiddleware:
         engine = scope["app"].state.engine
         if self._limiter is None or self._limiter.engine is not engine:
             self._limiter = RateLimiter(engine=engine, policy=self.policy)
+            scope["app"].state.rate_limiter = self._limiter  # the lifespan writes pending hits at shutdown
         return self._limiter
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -231,7 +232,10 @@ class RateLimitMiddleware:
         now: datetime = scope["app"].state.clock()
         limiter = self._limiter_for(scope)
         try:
-            await anyio.to_thread.run_sync(lambda: limiter.hit(bucket=bucket, client=client, now=now))
+            # Most reads are admitted in process (batched counting, shared.ratelimit.service); only
+            # the rest pay a thread hop and a database round trip.
+            if not limiter.admit_locally(bucket=bucket, client=client, now=now):
+                await anyio.to_thread.run_sync(lambda: limiter.hit(bucket=bucket, client=client, now=now))
         except RateLimited as limited:
             response = _json_error(429, limited.detail, {"Retry-After": str(limited.retry_after)})
             await response(scope, receive, send)

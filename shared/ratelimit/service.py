@@ -11,6 +11,19 @@ stays within the limit, which smooths the double burst a plain fixed window allo
 Denied requests count too: a client that keeps hammering stays blocked. Once a key is blocked, this
 process remembers until when and answers without touching the database (the in-process fast path),
 so a flood costs one upsert per process and minute, not one per request.
+
+Reads are batched (the loose bucket; bookings and events stay strict, one upsert per request). A
+read is admitted in process, without a database round trip, while this process's view of the key —
+the count it last read back from the database (at most `flush_interval` seconds ago, in the same
+window) plus its own not-yet-written hits, plus this one — stays within `local_fraction` (half) of
+the limit. Otherwise, and for the first read of a key in a window, the read goes to the database as
+before, adding the pending hits and this one in one upsert and deciding from the returned count.
+Pending hits of idle keys are written at most `flush_interval` seconds late (on the next read that
+goes to the database, and at shutdown). The trade-off: hits another process holds unwritten are
+invisible here, so a burst spread over several processes can exceed the read limit by at most what
+each other process admitted in its last flush interval, and never by more than half the limit per
+process; within one process the count is exact. Counters still live in the shared database, so
+limits stay shared across processes (PostgreSQL).
 """
 
 from __future__ import annotations
@@ -19,7 +32,8 @@ import ipaddress
 import math
 import re
 import threading
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import cast
@@ -145,14 +159,14 @@ def retry_after_seconds(*, previous: int, current: int, elapsed: float, window_s
     return max(1, math.ceil(min(waits) - 1e-9))
 
 
-def count_hit(connection: Connection, *, key: str, window: datetime) -> int:
-    """Add one to the (key, window) counter atomically and return the new count."""
+def count_hit(connection: Connection, *, key: str, window: datetime, hits: int = 1) -> int:
+    """Add `hits` (one) to the (key, window) counter atomically and return the new count."""
     insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
     statement = (
         insert(COUNTERS)
-        .values(key=key, window_start=window, count=1)
+        .values(key=key, window_start=window, count=hits)
         .on_conflict_do_update(
-            index_elements=[COUNTERS.c.key, COUNTERS.c.window_start], set_={"count": COUNTERS.c.count + 1}
+            index_elements=[COUNTERS.c.key, COUNTERS.c.window_start], set_={"count": COUNTERS.c.count + hits}
         )
         .returning(COUNTERS.c.count)
     )
@@ -193,6 +207,16 @@ class RateLimitPolicy:
 
 
 @dataclass
+class _Synced:
+    """What the database said about one key when this process last wrote its hits."""
+
+    window: datetime
+    current: int
+    previous: int
+    at: float  # time.monotonic()
+
+
+@dataclass
 class RateLimiter:
     """Counts hits in the database; raises RateLimited when a client is over its allowance."""
 
@@ -201,9 +225,66 @@ class RateLimiter:
     prune_interval: timedelta = timedelta(minutes=1)
     retention: timedelta = timedelta(hours=1)
     max_remembered_blocks: int = 10_000
+    # Batched reads (module docstring): the longest a pending hit waits, and the share of the limit
+    # this process may admit on its own view before it asks the database again.
+    batched_buckets: frozenset[str] = frozenset({READS})
+    flush_interval: float = 1.0
+    local_fraction: float = 0.5
+    monotonic: Callable[[], float] = time.monotonic
     _blocked_until: dict[str, datetime] = field(default_factory=dict, init=False, repr=False)
     _next_prune: datetime | None = field(default=None, init=False, repr=False)
     _prune_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    _synced: dict[str, _Synced] = field(default_factory=dict, init=False, repr=False)
+    _pending: dict[tuple[str, datetime], int] = field(default_factory=dict, init=False, repr=False)
+    # Hits of a key on their way to the database in another thread: part of this process's view.
+    _in_flight: dict[str, int] = field(default_factory=dict, init=False, repr=False)
+    _next_flush: float = field(default=0.0, init=False, repr=False)
+
+    def _check_block(self, *, key: str, bucket: str, limit: int, now: datetime) -> None:
+        blocked_until = self._blocked_until.get(key)
+        if blocked_until is not None:
+            if now < blocked_until:
+                wait = max(1, math.ceil((blocked_until - now).total_seconds()))
+                raise RateLimited(
+                    bucket=bucket, limit=limit, window_seconds=self.policy.window_seconds, retry_after=wait
+                )
+            self._blocked_until.pop(key, None)
+
+    def admit_locally(self, *, bucket: str, client: str, now: datetime) -> bool:
+        """True when this hit is admitted without the database (counted as pending); False when the
+        caller must call `hit` (which may block on I/O). Raises RateLimited for a remembered block.
+        Never touches the database, so it is safe on the event loop."""
+        limit = self.policy.limit_for(bucket)
+        if limit <= 0:
+            return True
+        key = f"{bucket}:{client}"
+        self._check_block(key=key, bucket=bucket, limit=limit, now=now)
+        if bucket not in self.batched_buckets:
+            return False
+        window_seconds = self.policy.window_seconds
+        start = window_start(now, window_seconds)
+        clock = self.monotonic()
+        with self._lock:
+            if self._pending and clock >= self._next_flush:
+                return False  # someone's hits are due in the database: this hit takes them there
+            synced = self._synced.get(key)
+            if synced is None or synced.window != start or clock - synced.at >= self.flush_interval:
+                return False
+            pending = self._pending.get((key, start), 0)
+            elapsed = (now - start).total_seconds()
+            estimate = estimated_count(
+                previous=synced.previous,
+                current=synced.current + pending + self._in_flight.get(key, 0) + 1,
+                elapsed=elapsed,
+                window_seconds=window_seconds,
+            )
+            if estimate > limit * self.local_fraction + 1e-9:
+                return False
+            if not self._pending:
+                self._next_flush = clock + self.flush_interval
+            self._pending[(key, start)] = pending + 1
+            return True
 
     def hit(self, *, bucket: str, client: str, now: datetime) -> None:
         limit = self.policy.limit_for(bucket)
@@ -211,16 +292,32 @@ class RateLimiter:
             return
         window_seconds = self.policy.window_seconds
         key = f"{bucket}:{client}"
-        blocked_until = self._blocked_until.get(key)
-        if blocked_until is not None:
-            if now < blocked_until:
-                wait = max(1, math.ceil((blocked_until - now).total_seconds()))
-                raise RateLimited(bucket=bucket, limit=limit, window_seconds=window_seconds, retry_after=wait)
-            self._blocked_until.pop(key, None)
+        self._check_block(key=key, bucket=bucket, limit=limit, now=now)
         start = window_start(now, window_seconds)
-        with self.engine.begin() as connection:
-            current = count_hit(connection, key=key, window=start)
-            previous = window_count(connection, key=key, window=start - timedelta(seconds=window_seconds))
+        batched = bucket in self.batched_buckets
+        others: dict[tuple[str, datetime], int] = {}
+        own = 0
+        if batched:
+            with self._lock:
+                own = self._pending.pop((key, start), 0)
+                if self._pending and self.monotonic() >= self._next_flush:
+                    others, self._pending = self._pending, {}
+                self._take_off({**others, (key, start): own + 1})
+        try:
+            with self.engine.begin() as connection:
+                current = count_hit(connection, key=key, window=start, hits=own + 1)
+                previous = window_count(connection, key=key, window=start - timedelta(seconds=window_seconds))
+                written = {k: count_hit(connection, key=k[0], window=k[1], hits=n) for k, n in others.items()}
+        except BaseException:
+            if batched:
+                self._restore_pending(others, landed={**others, (key, start): own + 1})
+                self._restore_pending({(key, start): own})
+            raise
+        if batched:
+            self._record_sync(
+                key=key, window=start, current=current, previous=previous, written=written,
+                landed={**others, (key, start): own + 1},
+            )
         self._prune_if_due(now)
         elapsed = (now - start).total_seconds()
         estimate = estimated_count(previous=previous, current=current, elapsed=elapsed, window_seconds=window_seconds)
@@ -231,6 +328,73 @@ class RateLimiter:
         )
         self._remember_block(key, now + timedelta(seconds=wait))
         raise RateLimited(bucket=bucket, limit=limit, window_seconds=window_seconds, retry_after=wait)
+
+    def flush(self) -> None:
+        """Write every pending batched hit now (shutdown, tests)."""
+        with self._lock:
+            pending, self._pending = self._pending, {}
+            self._take_off(pending)
+        if not pending:
+            return
+        try:
+            with self.engine.begin() as connection:
+                written = {k: count_hit(connection, key=k[0], window=k[1], hits=n) for k, n in pending.items()}
+        except BaseException:
+            self._restore_pending(pending, landed=pending)
+            raise
+        with self._lock:
+            self._land(pending)
+            self._update_synced(written)
+
+    def _restore_pending(
+        self, pending: Mapping[tuple[str, datetime], int], landed: Mapping[tuple[str, datetime], int] | None = None
+    ) -> None:
+        with self._lock:
+            self._land(landed or {})
+            for k, n in pending.items():
+                if n:
+                    self._pending[k] = self._pending.get(k, 0) + n
+
+    def _record_sync(
+        self,
+        *,
+        key: str,
+        window: datetime,
+        current: int,
+        previous: int,
+        written: Mapping[tuple[str, datetime], int],
+        landed: Mapping[tuple[str, datetime], int],
+    ) -> None:
+        clock = self.monotonic()
+        with self._lock:
+            self._land(landed)
+            if len(self._synced) >= self.max_remembered_blocks:
+                self._synced.clear()  # bounded memory: those keys ask the database on their next hit
+            known = self._synced.get(key)
+            if known is not None and known.window == window and known.current > current:
+                current = known.current  # a concurrent hit of this key already read back a later count
+            self._synced[key] = _Synced(window=window, current=current, previous=previous, at=clock)
+            self._update_synced(written)
+            if not self._pending:
+                self._next_flush = clock + self.flush_interval
+
+    def _take_off(self, hits: Mapping[tuple[str, datetime], int]) -> None:
+        for (key, _window), n in hits.items():
+            self._in_flight[key] = self._in_flight.get(key, 0) + n
+
+    def _land(self, hits: Mapping[tuple[str, datetime], int]) -> None:
+        for (key, _window), n in hits.items():
+            left = self._in_flight.get(key, 0) - n
+            if left > 0:
+                self._in_flight[key] = left
+            else:
+                self._in_flight.pop(key, None)
+
+    def _update_synced(self, written: Mapping[tuple[str, datetime], int]) -> None:
+        for (k, window), count in written.items():
+            synced = self._synced.get(k)
+            if synced is not None and synced.window == window:
+                synced.current = max(synced.current, count)
 
     def _remember_block(self, key: str, until: datetime) -> None:
         if len(self._blocked_until) >= self.max_remembered_blocks:

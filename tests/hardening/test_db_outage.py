@@ -86,7 +86,12 @@ def test_while_the_database_is_down_every_request_gets_503_and_nothing_is_writte
     body = booking_body(types["Demo"], START)
     with make_client(limited_settings) as client:
         assert client.get(f"/api/v1/links/{link}").status_code == 200  # pooled connections exist
-        with database_outage(request, database_url, [client.app.state.engine, engine]):  # type: ignore[attr-defined]
+        slots = {"meeting_type_id": types["Demo"], "date": "2026-06-02", "tz": "Europe/Warsaw"}
+        assert client.get(f"/api/v1/links/{link}/slots", params=slots).status_code == 200  # a cached answer too
+        state = client.app.state  # type: ignore[attr-defined]
+        # On SQLite the slots/days cache is validated on the event loop's own connection (loop_engine).
+        engines = [state.engine, engine, *([state.loop_engine] if state.loop_engine is not None else [])]
+        with database_outage(request, database_url, engines):
             responses = [
                 client.post(f"/api/v1/links/{link}/bookings", json=body, headers={"Idempotency-Key": "k-1"}),
                 client.get(

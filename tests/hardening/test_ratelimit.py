@@ -7,6 +7,7 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 import pytest
@@ -187,7 +188,7 @@ def _wait_for_a_quiet_stretch_of_the_minute(needed_seconds: float) -> None:
 
 
 @pytest.mark.slow
-def test_two_server_processes_never_let_more_than_the_allowance_through(
+def test_two_server_processes_share_the_read_allowance_within_the_documented_excess(
     database_url: str, db: sessionmaker[Session]
 ) -> None:
     _, link, _ = committed_agent(db)
@@ -198,7 +199,70 @@ def test_two_server_processes_never_let_more_than_the_allowance_through(
         _wait_for_a_quiet_stretch_of_the_minute(5)
         with httpx.Client(timeout=30) as http:
             responses = list(pool.map(lambda n: http.get(f"{(first, second)[n % 2]}/api/v1/links/{link}"), range(60)))
-    assert Counter(r.status_code for r in responses) == Counter({200: 20, 429: 40})
+    statuses = Counter(r.status_code for r in responses)
+    assert set(statuses) == {200, 429}
+    # Reads are counted in batches (shared.ratelimit.service): hits the other process holds unwritten
+    # are invisible, and a process admits on its own view only up to half the allowance, so a burst
+    # over two processes gets at most limit/2 more than the limit through — never fewer than the limit.
+    assert 20 <= statuses[200] <= 20 + 20 // 2, statuses
     refused = next(r for r in responses if r.status_code == 429)
     assert int(refused.headers["Retry-After"]) >= 1
     assert "at most 20 reads per minute" in refused.json()["detail"]
+
+
+def test_reads_are_counted_in_batches_and_decided_exactly_within_one_process(tmp_path: Path) -> None:
+    """Batched read counting (shared.ratelimit.service): exact in one process, written within a flush interval."""
+    from sqlalchemy import select
+
+    from shared.db import build_engine
+    from shared.migrate import upgrade_to_head
+    from shared.models.outbox import RateLimitHit
+    from shared.ratelimit.errors import RateLimited
+    from shared.ratelimit.service import BOOKINGS, READS, RateLimiter, RateLimitPolicy
+    from shared.settings import Settings
+
+    url = f"sqlite:///{tmp_path / 'limits.db'}"
+    upgrade_to_head(url)
+    engine = build_engine(Settings(environment="test", database_url=url))
+    ticks = [0.0]
+    limiter = RateLimiter(
+        engine=engine, policy=RateLimitPolicy(limits={READS: 10, BOOKINGS: 10}), monotonic=lambda: ticks[0]
+    )
+    now = datetime(2026, 6, 1, 10, 0, 5, tzinfo=UTC)
+
+    def stored() -> int:
+        with engine.connect() as connection:
+            return sum(connection.scalars(select(RateLimitHit.count)))
+
+    def read() -> str:
+        try:
+            if limiter.admit_locally(bucket=READS, client="192.0.2.1", now=now):
+                return "local"
+            limiter.hit(bucket=READS, client="192.0.2.1", now=now)
+            return "db"
+        except RateLimited:
+            return "429"
+
+    try:
+        # First read of the window asks the database; then in process up to half the limit.
+        assert [read() for _ in range(5)] == ["db", "local", "local", "local", "local"]
+        assert stored() == 1
+        # Past half the limit every read is decided by the database again: exactly 10 admitted.
+        assert [read() for _ in range(6)] == ["db"] * 5 + ["429"]
+        assert stored() == 11
+        # Pending hits of an idle key are written on the next database trip after flush_interval, or flush().
+        other = [limiter.admit_locally(bucket=READS, client="192.0.2.2", now=now) for _ in range(3)]
+        assert other == [False, False, False]  # never synced yet: the caller must call hit()
+        limiter.hit(bucket=READS, client="192.0.2.2", now=now)
+        assert limiter.admit_locally(bucket=READS, client="192.0.2.2", now=now) is True
+        assert stored() == 12
+        ticks[0] += 1.5
+        limiter.hit(bucket=READS, client="192.0.2.3", now=now)
+        assert stored() == 14
+        assert limiter.admit_locally(bucket=READS, client="192.0.2.3", now=now) is True
+        limiter.flush()
+        assert stored() == 15
+        # Bookings stay strict: never admitted in process.
+        assert limiter.admit_locally(bucket=BOOKINGS, client="192.0.2.1", now=now) is False
+    finally:
+        engine.dispose()

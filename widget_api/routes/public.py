@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from collections.abc import Callable, Hashable
+from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Header, Query, Response, status
+from fastapi import APIRouter, Body, Header, Query, Request, Response, status
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from shared.agents.service import bookable_meeting_types, get_agent_by_link, get_bookable_meeting_type
+from shared.availability.cache import MAX_CACHEABLE_ID, AnswerCache, AnswerVersion, answer_version, generation
 from shared.availability.service import available_days, available_slots
 from shared.booking import service as booking_service
 from shared.booking.schemas import BookingRequest
 from shared.contacts.errors import CLIENT_STEP_EVENTS, UnknownEvent
 from shared.contacts.service import contact_for_visitor, record_event
+from shared.db import session_scope
 from shared.errors import InvalidInput
-from shared.models import Booking
+from shared.models import Agent, Booking, MeetingType
 from shared.notifications.ics import booking_ics
 from shared.notifications.webhooks import plan_event_webhooks
 from shared.settings import Settings
@@ -93,62 +99,147 @@ def get_link(link: str, session: SessionDep) -> LinkOut:
     )
 
 
-@router.get("/links/{link}/days", response_model=DaysOut, responses=ERRORS)
-def get_days(
+Compute = Callable[[Session, Agent, MeetingType], bytes]
+
+
+def _lookup(
+    state: Any, *, key: Hashable, link: str, meeting_type_id: int, now: datetime, engine: Engine | None = None
+) -> tuple[AnswerVersion, int, bytes | None]:
+    """Validate link and meeting type (404s) with the one query that also validates a cached answer."""
+    seen_generation = generation()  # read before the version: a write committed after it misses
+    with (engine or state.engine).connect() as connection:
+        version = answer_version(connection, link=link, meeting_type_id=meeting_type_id)
+    cache: AnswerCache = state.answer_cache
+    return version, seen_generation, cache.get(key, version=version, generation=seen_generation, now=now)
+
+
+def _compute(
+    state: Any,
+    *,
+    key: Hashable,
     link: str,
-    session: SessionDep,
-    now: NowDep,
-    sources: BusySourcesDep,
+    meeting_type_id: int,
+    now: datetime,
+    compute: Compute,
+    validated: tuple[AnswerVersion, int] | None,
+) -> bytes:
+    with session_scope(state.sessionmaker) as session:
+        agent = get_agent_by_link(session, link=link)
+        meeting_type = get_bookable_meeting_type(session, agent=agent, meeting_type_id=meeting_type_id)
+        body = compute(session, agent, meeting_type)
+    if validated is not None:
+        cache: AnswerCache = state.answer_cache
+        cache.put(key, body, version=validated[0], generation=validated[1], now=now)
+    return body
+
+
+def _lookup_or_compute(
+    state: Any, *, key: Hashable, link: str, meeting_type_id: int, now: datetime, compute: Compute
+) -> bytes:
+    version, seen_generation, body = _lookup(state, key=key, link=link, meeting_type_id=meeting_type_id, now=now)
+    if body is not None:
+        return body
+    return _compute(
+        state, key=key, link=link, meeting_type_id=meeting_type_id, now=now, compute=compute,
+        validated=(version, seen_generation),
+    )
+
+
+async def _answer(
+    request: Request, *, key: Hashable, link: str, meeting_type_id: int, now: datetime, compute: Compute
+) -> Response:
+    """The JSON answer from this process's AnswerCache when still valid (shared.availability.cache),
+    else computed (and stored). The link and meeting type are validated by the same query that
+    validates a cached answer, so an unknown link or meeting type is a 404 before anything cached is
+    served.
+
+    Database work runs in the thread pool, in one hop. On SQLite the validation query (an indexed
+    read of a local file, ~40 µs, which WAL never makes wait for a writer) runs on the event loop on
+    the connection reserved for it (app.state.loop_engine), so a cache hit needs no hop at all; on
+    PostgreSQL it is a network round trip and stays in the hop.
+    """
+    state = request.app.state
+    if not 0 < meeting_type_id <= MAX_CACHEABLE_ID:
+        body = await run_in_threadpool(
+            _compute, state, key=key, link=link, meeting_type_id=meeting_type_id, now=now, compute=compute,
+            validated=None,
+        )
+    elif (loop_engine := getattr(state, "loop_engine", None)) is not None:
+        version, seen_generation, cached = _lookup(
+            state, key=key, link=link, meeting_type_id=meeting_type_id, now=now, engine=loop_engine
+        )
+        body = cached if cached is not None else await run_in_threadpool(
+            _compute, state, key=key, link=link, meeting_type_id=meeting_type_id, now=now, compute=compute,
+            validated=(version, seen_generation),
+        )
+    else:
+        body = await run_in_threadpool(
+            _lookup_or_compute, state, key=key, link=link, meeting_type_id=meeting_type_id, now=now, compute=compute
+        )
+    return Response(content=body, media_type="application/json")
+
+
+@router.get("/links/{link}/days", response_model=DaysOut, responses=ERRORS)
+async def get_days(
+    request: Request,
+    link: str,
     meeting_type_id: int,
     month: Annotated[str, Query(description="YYYY-MM")],
     tz: Annotated[str, Query(description="The invitee's IANA time zone")],
-) -> DaysOut:
+) -> Response:
     """Dates of the month (in the invitee's zone) that have at least one free slot."""
     if not MONTH.fullmatch(month):
         raise InvalidInput(f"month must be YYYY-MM, got {month!r}")
     display_zone = zone(tz)
-    agent = get_agent_by_link(session, link=link)
-    meeting_type = get_bookable_meeting_type(session, agent=agent, meeting_type_id=meeting_type_id)
-    days = available_days(
-        session,
-        agent=agent,
-        meeting_type=meeting_type,
-        month=month,
-        display_zone=display_zone,
-        now=now,
-        sources=sources,
-    )
-    return DaysOut(timezone=tz, days=[d.isoformat() for d in days])
+    now: datetime = request.app.state.clock()
+
+    def compute(session: Session, agent: Agent, meeting_type: MeetingType) -> bytes:
+        days = available_days(
+            session,
+            agent=agent,
+            meeting_type=meeting_type,
+            month=month,
+            display_zone=display_zone,
+            now=now,
+            sources=request.app.state.busy_sources(),
+        )
+        return DaysOut(timezone=tz, days=[d.isoformat() for d in days]).model_dump_json().encode()
+
+    key = ("days", link, meeting_type_id, month, tz)
+    return await _answer(request, key=key, link=link, meeting_type_id=meeting_type_id, now=now, compute=compute)
 
 
 @router.get("/links/{link}/slots", response_model=SlotsOut, responses=ERRORS)
-def get_slots(
+async def get_slots(
+    request: Request,
     link: str,
-    session: SessionDep,
-    now: NowDep,
-    sources: BusySourcesDep,
     meeting_type_id: int,
     date: Annotated[str, Query(description="YYYY-MM-DD in the invitee's zone")],
     tz: Annotated[str, Query(description="The invitee's IANA time zone")],
-) -> SlotsOut:
+) -> Response:
     """Free slots starting on that date in the invitee's zone, with times in that zone."""
     day = _parse_date(date)
     display_zone = zone(tz)
-    agent = get_agent_by_link(session, link=link)
-    meeting_type = get_bookable_meeting_type(session, agent=agent, meeting_type_id=meeting_type_id)
-    slots = available_slots(
-        session,
-        agent=agent,
-        meeting_type=meeting_type,
-        day=day,
-        display_zone=display_zone,
-        now=now,
-        sources=sources,
-    )
-    return SlotsOut(
-        timezone=tz,
-        slots=[SlotOut(start=s.start.astimezone(display_zone), end=s.end.astimezone(display_zone)) for s in slots],
-    )
+    now: datetime = request.app.state.clock()
+
+    def compute(session: Session, agent: Agent, meeting_type: MeetingType) -> bytes:
+        slots = available_slots(
+            session,
+            agent=agent,
+            meeting_type=meeting_type,
+            day=day,
+            display_zone=display_zone,
+            now=now,
+            sources=request.app.state.busy_sources(),
+        )
+        answer = SlotsOut(
+            timezone=tz,
+            slots=[SlotOut(start=s.start.astimezone(display_zone), end=s.end.astimezone(display_zone)) for s in slots],
+        )
+        return answer.model_dump_json().encode()
+
+    key = ("slots", link, meeting_type_id, day, tz)
+    return await _answer(request, key=key, link=link, meeting_type_id=meeting_type_id, now=now, compute=compute)
 
 
 @router.post("/events", status_code=status.HTTP_202_ACCEPTED, responses=ERRORS)

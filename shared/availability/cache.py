@@ -1,0 +1,200 @@
+"""A short-lived, per-process cache of public availability answers (slots of a date, days of a month).
+
+Why: a widget asks the same `GET …/slots` / `…/days` question many times; computing it takes three
+ORM reads and the engine, validating a cached answer takes one Core query (`answer_version`).
+
+Validity — an entry is served only while all of these hold:
+- **Same question**: (link, meeting type id, date or month, time zone) is the key.
+- **Same data, as far as the database says**: `answer_version` reads, by link, the agent's
+  `booking_lock_version` (bumped in the same transaction by every booking, cancel and reschedule,
+  in any process: shared/booking/service.py `lock_agent`), the availability row's `updated_at` and
+  the meeting type's duration. A booking written by *any* process therefore changes the version and
+  the next read recomputes. The same query is what answers 404 for an unknown or rotated link and
+  an inactive, deleted or foreign meeting type, so those are checked before any entry is served.
+- **Nothing relevant committed in this process since**: every Session commit that flushed or
+  executed a write of bookings, availability, meeting types, agents or calendar connections bumps a
+  process-wide generation (`_note_write`), which invalidates every entry of this process at once.
+  That also covers writes that do not go through `lock_agent` (test factories, the dashboard in the
+  same process).
+- **Young**: at most `ttl` seconds old (MEETINGS_AVAILABILITY_CACHE_SECONDS, default 5; 0 = off),
+  both by the monotonic clock and by the app clock (`now`);
+  an entry computed for another `now` (a test clock moved back) is never served.
+
+What may be stale, for at most `ttl` (5 s) and only across processes: busy times of a connected
+calendar (which have their own short cache anyway), a new calendar connection, rows written without
+`lock_agent` by another process (the demo seeder), and the edges that move with time (a slot that
+crosses the minimum notice, a day entering the horizon). That is acceptable ONLY because a booking is
+always re-validated at booking time against fresh data (shared/booking/service.py `_check_slot`,
+`fresh=True`): a stale slot can be shown, never booked — the invitee gets 409/422 and picks another.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, event, select
+from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
+
+from shared.agents.errors import LinkNotFound, MeetingTypeNotFound
+from shared.models import Agent, Availability, Booking, MeetingType
+from shared.models.calendar import CalendarConnection
+
+# Ids outside this range take the uncached path, which keeps the established answers for them
+# (422 "out of range" or 404, depending on the database) without this module having to copy them.
+MAX_CACHEABLE_ID = 2**31 - 1
+
+_WATCHED_TABLES = frozenset(
+    model.__table__.name for model in (Agent, Availability, Booking, MeetingType, CalendarConnection)  # type: ignore[attr-defined]
+)
+_WATCHED_TYPES = (Agent, Availability, Booking, MeetingType, CalendarConnection)
+_DIRTY = "meetings.availability_cache_dirty"
+
+_generation = 0
+_generation_lock = threading.Lock()
+
+
+def generation() -> int:
+    """Bumped by every commit in this process that wrote anything an availability answer reads."""
+    return _generation
+
+
+def invalidate_all() -> None:
+    global _generation
+    with _generation_lock:
+        _generation += 1
+
+
+@event.listens_for(Session, "after_flush")
+def _note_flush(session: Session, flush_context: UOWTransaction) -> None:
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, _WATCHED_TYPES):
+            session.info[_DIRTY] = True
+            return
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _note_write(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        table = getattr(getattr(state.statement, "table", None), "name", None)
+        if table is None or table in _WATCHED_TABLES:
+            state.session.info[_DIRTY] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    if session.info.pop(_DIRTY, False):
+        invalidate_all()
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _after_rollback(session: Session, previous_transaction: Any) -> None:
+    # Rolled back: nothing reached the database. (Invalidating would be safe too, just wasteful.)
+    if not session.in_transaction():
+        session.info.pop(_DIRTY, None)
+
+
+# Built once: constructing the statement costs several times more than running it on SQLite.
+_VERSION_QUERY = (
+    select(
+        Agent.id,
+        Agent.booking_lock_version,
+        Availability.updated_at,
+        MeetingType.id.label("meeting_type_id"),
+        MeetingType.agent_id.label("meeting_type_agent_id"),
+        MeetingType.active,
+        MeetingType.deleted_at,
+        MeetingType.duration_minutes,
+    )
+    .select_from(Agent)
+    .join(Availability, Availability.agent_id == Agent.id)
+    .outerjoin(MeetingType, MeetingType.id == bindparam("meeting_type_id"))
+    .where(Agent.link == bindparam("link"), Agent.active.is_(True))
+)
+
+
+@dataclass(frozen=True)
+class AnswerVersion:
+    """The agent and meeting type behind a link, and what an availability answer depends on."""
+
+    agent_id: int
+    meeting_type_id: int
+    stamp: Hashable  # compared, never interpreted
+
+
+def answer_version(connection: Connection, *, link: str, meeting_type_id: int) -> AnswerVersion:
+    """One Core query by link; LinkNotFound / MeetingTypeNotFound exactly as the ORM path raises them
+    (get_agent_by_link, get_bookable_meeting_type)."""
+    if "\x00" in link:
+        raise LinkNotFound()
+    row = connection.execute(_VERSION_QUERY, {"link": link, "meeting_type_id": meeting_type_id}).first()
+    if row is None:
+        raise LinkNotFound()
+    if (
+        row.meeting_type_id is None
+        or row.meeting_type_agent_id != row.id
+        or not row.active
+        or row.deleted_at is not None
+    ):
+        raise MeetingTypeNotFound()
+    return AnswerVersion(
+        agent_id=row.id,
+        meeting_type_id=row.meeting_type_id,
+        stamp=(row.booking_lock_version, row.updated_at, row.duration_minutes),
+    )
+
+
+@dataclass(frozen=True)
+class _Entry:
+    version: AnswerVersion
+    generation: int
+    computed_now: datetime
+    computed_at: float
+    body: bytes
+
+
+class AnswerCache:
+    """Serialised answers by question; bounded (least recently stored go first), thread-safe."""
+
+    def __init__(
+        self, *, ttl: float = 5.0, max_entries: int = 4096, monotonic: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self.monotonic = monotonic
+        self._entries: OrderedDict[Hashable, _Entry] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, *, version: AnswerVersion, generation: int, now: datetime) -> bytes | None:
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        if (
+            entry.version != version
+            or entry.generation != generation
+            or not timedelta(0) <= now - entry.computed_now < timedelta(seconds=self.ttl)
+            or self.monotonic() - entry.computed_at >= self.ttl
+        ):
+            return None
+        return entry.body
+
+    def put(self, key: Hashable, body: bytes, *, version: AnswerVersion, generation: int, now: datetime) -> None:
+        if self.ttl <= 0:
+            return
+        entry = _Entry(
+            version=version, generation=generation, computed_now=now, computed_at=self.monotonic(), body=body
+        )
+        with self._lock:
+            self._entries[key] = entry
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
