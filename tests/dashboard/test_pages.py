@@ -450,12 +450,15 @@ def test_a_failed_job_is_shown_with_its_error_and_retried(demo_db: DemoDatabase,
     with session_scope(demo_db.sessions) as session:
         job = session.scalars(select(OutboxJob).order_by(OutboxJob.id)).first()
         assert job is not None
-        job.status, job.attempts, job.last_error = "failed", 12, "SMTP said 554 <no thanks>"
-        job_id = job.id
+        # It gave up: every attempt it was allowed was used.
+        job.status, job.attempts, job.last_error = "failed", job.max_attempts, "SMTP said 554 <no thanks>"
+        job_id, max_attempts = job.id, job.max_attempts
         session.add(OutboxJob(kind="calendar.insert", status=JOB_DONE, attempts=1))
     app = open_page(dashboard, demo_db.quick_token(MANAGER), "views/outbox.py")
     row = next(r for r in frame(app, "outbox_jobs") if r["id"] == job_id)
-    assert (row["status"], row["attempts"], row["last error"]) == ("failed", "12/12", "SMTP said 554 <no thanks>")
+    assert (row["status"], row["attempts"], row["last error"]) == (
+        "failed", f"{max_attempts}/{max_attempts}", "SMTP said 554 <no thanks>"
+    )
 
     app.selectbox(key="retry_job_id").set_value(job_id)
     app.button(key="FormSubmitter:retry_form-Retry now").click().run()
