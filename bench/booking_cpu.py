@@ -15,11 +15,10 @@ import argparse
 import os
 import statistics
 import sys
-from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from bench.bookings import API_ENV, body, fire, first_slot, seed
+from bench.bookings import API_ENV, fire, planned_bookings
 from tests.live import running_api
 from tests.pg import ThrowawayPostgres
 
@@ -62,14 +61,9 @@ def cpu_seconds(pids: list[int]) -> float:
 
 
 def run(url: str, *, workers: int, requests: int, agents: int) -> tuple[float, float]:
-    targets = seed(url, agents)
-    start = first_slot()
-    planned = [
-        (targets[n % agents].link, body(targets[n % agents], start + timedelta(minutes=30 * (n // agents)), n))
-        for n in range(requests)
-    ]
+    warm_up, planned = planned_bookings(url, requests=requests, agents=agents)
     with running_api(url, workers=workers, extra_env=API_ENV) as base_url:
-        fire(base_url, [(t.link, body(t, start - timedelta(days=1), -i)) for i, t in enumerate(targets)], 8)
+        fire(base_url, warm_up, 8)
         pids = api_processes(urlsplit(base_url).port or 0)
         before = cpu_seconds(pids)
         statuses, seconds = fire(base_url, planned, 32)

@@ -49,6 +49,10 @@ class Target:
     meeting_type_id: int
 
 
+# (booking link, request body) of one booking to send.
+Request = tuple[str, dict[str, object]]
+
+
 def body(target: Target, start: datetime, n: int) -> dict[str, object]:
     return {
         "meeting_type_id": target.meeting_type_id, "start": start.isoformat(), "timezone": ZONE.key,
@@ -68,7 +72,7 @@ def seed(database_url: str, agents: int) -> list[Target]:
     return [Target(link, types["Demo"]) for _, link, types in made]
 
 
-def fire(base_url: str, requests: list[tuple[str, dict[str, object]]], threads: int) -> tuple[Counter[int], float]:
+def fire(base_url: str, requests: list[Request], threads: int) -> tuple[Counter[int], float]:
     """POST every (link, body) from `threads` client threads; status counts and wall seconds."""
     with httpx.Client(base_url=base_url, timeout=120, limits=httpx.Limits(max_connections=threads)) as http:
 
@@ -98,15 +102,23 @@ def database(kind: str, cluster: ThrowawayPostgres | None) -> Iterator[str]:
         yield f"sqlite:///{Path(folder) / 'bench.db'}"
 
 
-def distinct_slots(url: str, *, workers: int, requests: int, agents: int) -> tuple[float, Counter[int]]:
+def planned_bookings(url: str, *, requests: int, agents: int) -> tuple[list[Request], list[Request]]:
+    """Seeds `agents` agents; returns one warm-up booking per agent (the day before, so it never
+    collides) and `requests` bookings of distinct slots, spread round-robin over the agents."""
     targets = seed(url, agents)
     start = first_slot()
+    warm_up = [(t.link, body(t, start - timedelta(days=1), -i)) for i, t in enumerate(targets)]
     planned = [
         (targets[n % agents].link, body(targets[n % agents], start + timedelta(minutes=30 * (n // agents)), n))
         for n in range(requests)
     ]
+    return warm_up, planned
+
+
+def distinct_slots(url: str, *, workers: int, requests: int, agents: int) -> tuple[float, Counter[int]]:
+    warm_up, planned = planned_bookings(url, requests=requests, agents=agents)
     with running_api(url, workers=workers, extra_env=API_ENV) as base_url:
-        fire(base_url, [(t.link, body(t, start - timedelta(days=1), -i)) for i, t in enumerate(targets)], 8)
+        fire(base_url, warm_up, 8)
         statuses, seconds = fire(base_url, planned, 32)
     return statuses[201] / seconds, statuses
 

@@ -30,10 +30,10 @@ from shared.settings import Settings
 from tests.conftest import Clock
 from tests.factories import committed_agent
 from tests.google.conftest import (  # noqa: F401 - fixtures used by name
-    REDIRECT_URI,
     ConnectedAgent,
     book,
     connect,
+    google_settings,
     standin,
     worker_clock,
 )
@@ -128,18 +128,9 @@ def smtp_port() -> int:
 
 
 @pytest.fixture
-def outage_settings(settings: Settings, standin: GoogleStandIn, smtp_port: int) -> Settings:  # noqa: F811
-    return settings.model_copy(
-        update={
-            "google_client_id": standin.client_id,
-            "google_client_secret": standin.client_secret,
-            "google_redirect_uri": REDIRECT_URI,
-            "google_auth_uri": standin.auth_uri,
-            "google_token_uri": standin.token_uri,
-            "google_api_endpoint": standin.api_endpoint,
-            "smtp_url": f"smtp://127.0.0.1:{smtp_port}",
-            "worker_lease_seconds": LEASE_SECONDS,
-        }
+def outage_settings(google_settings: Settings, smtp_port: int) -> Settings:  # noqa: F811
+    return google_settings.model_copy(
+        update={"smtp_url": f"smtp://127.0.0.1:{smtp_port}", "worker_lease_seconds": LEASE_SECONDS}
     )
 
 
