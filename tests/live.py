@@ -19,8 +19,11 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+APP_FACTORY = "widget_api.app:app_factory"
+
+
 def _start_api(
-    database_url: str, *, workers: int, extra_env: dict[str, str] | None
+    database_url: str, *, workers: int, extra_env: dict[str, str] | None, factory: str = APP_FACTORY
 ) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
@@ -31,7 +34,7 @@ def _start_api(
         "MEETINGS_ENV": "test",
         **(extra_env or {}),
     }
-    command = [sys.executable, "-m", "uvicorn", "--factory", "widget_api.app:app_factory", "--host", "127.0.0.1"]
+    command = [sys.executable, "-m", "uvicorn", "--factory", factory, "--host", "127.0.0.1"]
     command += ["--port", str(port), "--workers", str(workers), "--log-level", "warning"]
     return subprocess.Popen(command, env=env), base_url
 
@@ -46,14 +49,17 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def running_api(database_url: str, *, workers: int = 1, extra_env: dict[str, str] | None = None) -> Iterator[str]:
-    """Start `uvicorn widget_api.app:app_factory` on 127.0.0.1 and yield its base URL.
+def running_api(
+    database_url: str, *, workers: int = 1, extra_env: dict[str, str] | None = None, factory: str = APP_FACTORY
+) -> Iterator[str]:
+    """Start `uvicorn widget_api.app:app_factory` (or another app `factory`) on 127.0.0.1 and yield its
+    base URL.
 
     The port is chosen free but only taken when uvicorn binds it, so another program can win it in
     between: a server that exits at start is started again on another port (three tries).
     """
     for attempt in range(3):
-        process, base_url = _start_api(database_url, workers=workers, extra_env=extra_env)
+        process, base_url = _start_api(database_url, workers=workers, extra_env=extra_env, factory=factory)
         deadline = time.monotonic() + 30
         while process.poll() is None and time.monotonic() < deadline:
             try:

@@ -75,3 +75,18 @@ def test_overlapping_bookings_of_different_lengths_never_both_exist(
     with session_scope(db) as session:
         bookings = session.scalars(select(Booking)).all()
         assert len(bookings) == 1
+
+
+@pytest.mark.slow
+def test_contention_with_fewer_threads_than_waiting_requests_still_answers_every_request(
+    database_url: str, db: sessionmaker[Session]
+) -> None:
+    # With 6 threads and 60 requests, the threads fill with requests waiting for the agent's lock
+    # (SQLite's write lock, PostgreSQL's row lock). The holder must release it without needing
+    # another thread: before write_transaction its rollback waited for one, and the waiters got 503
+    # after SQLite's 30 s busy_timeout (PostgreSQL waited forever).
+    _, link, types = committed_agent(db, weekly=ALL_DAY, min_notice_minutes=0)
+    start = _tomorrow_at(10)
+    with running_api(database_url, factory="tests.api.small_threadpool:app_factory") as base_url:
+        statuses = _fire(base_url, link, [_booking_body(types["Demo"], start, n) for n in range(60)])
+    assert statuses == Counter({201: 1, 409: 59})

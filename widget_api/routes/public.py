@@ -26,7 +26,7 @@ from shared.notifications.ics import booking_ics
 from shared.notifications.webhooks import plan_event_webhooks
 from shared.settings import Settings
 from shared.timezones import zone
-from widget_api.deps import BusySourcesDep, NowDep, SessionDep, SettingsDep
+from widget_api.deps import BusySourcesDep, NowDep, SessionDep, SettingsDep, write_transaction
 from widget_api.schemas import (
     AgentPublic,
     BookingCreated,
@@ -247,25 +247,26 @@ def post_event(body: EventIn, session: SessionDep, now: NowDep) -> dict[str, str
     """Record a funnel step (calendar_1st_step … calendar_3rd_step) of one widget session."""
     if body.name not in CLIENT_STEP_EVENTS:
         raise UnknownEvent(body.name)
-    agent = get_agent_by_link(session, link=body.link)
-    meeting_type_id = None
-    if body.meeting_type_id is not None:
-        meeting_type_id = get_bookable_meeting_type(session, agent=agent, meeting_type_id=body.meeting_type_id).id
-    chosen_date = _parse_date(body.date).isoformat() if body.date is not None else None
-    contact = contact_for_visitor(session, visitor_id=body.visitor_id)
-    event = record_event(
-        session,
-        name=body.name,
-        contact_id=contact.id,
-        agent_id=agent.id,
-        meeting_type_id=meeting_type_id,
-        session_id=body.session_id,
-        visitor_id=body.visitor_id,
-        chosen_date=chosen_date,
-        chosen_start=body.start,
-        occurred_at=now,
-    )
-    plan_event_webhooks(session, event=event)
+    with write_transaction(session):
+        agent = get_agent_by_link(session, link=body.link)
+        meeting_type_id = None
+        if body.meeting_type_id is not None:
+            meeting_type_id = get_bookable_meeting_type(session, agent=agent, meeting_type_id=body.meeting_type_id).id
+        chosen_date = _parse_date(body.date).isoformat() if body.date is not None else None
+        contact = contact_for_visitor(session, visitor_id=body.visitor_id)
+        event = record_event(
+            session,
+            name=body.name,
+            contact_id=contact.id,
+            agent_id=agent.id,
+            meeting_type_id=meeting_type_id,
+            session_id=body.session_id,
+            visitor_id=body.visitor_id,
+            chosen_date=chosen_date,
+            chosen_start=body.start,
+            occurred_at=now,
+        )
+        plan_event_webhooks(session, event=event)
     return {"status": "accepted"}
 
 
@@ -286,14 +287,15 @@ def create_booking(
     idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
 ) -> BookingCreated:
     """Book a call. A retry with the same Idempotency-Key returns the same booking (200)."""
-    booking, created = booking_service.book(
-        session,
-        link=link,
-        request=BookingRequest(**body.model_dump()),
-        idempotency_key=idempotency_key,
-        now=now,
-        sources=sources,
-    )
+    with write_transaction(session):
+        booking, created = booking_service.book(
+            session,
+            link=link,
+            request=BookingRequest(**body.model_dump()),
+            idempotency_key=idempotency_key,
+            now=now,
+            sources=sources,
+        )
     if not created:
         response.status_code = status.HTTP_200_OK
     invitee_zone = zone(booking.invitee_timezone)
@@ -319,7 +321,10 @@ def cancel_booking(
     now: NowDep,
     body: Annotated[CancelIn | None, Body()] = None,
 ) -> BookingOut:
-    booking = booking_service.cancel(session, manage_token=manage_token, reason=body.reason if body else None, now=now)
+    with write_transaction(session):
+        booking = booking_service.cancel(
+            session, manage_token=manage_token, reason=body.reason if body else None, now=now
+        )
     return _booking_out(booking, settings)
 
 
@@ -336,7 +341,10 @@ def reschedule_booking(
     now: NowDep,
     sources: BusySourcesDep,
 ) -> BookingOut:
-    booking = booking_service.reschedule(session, manage_token=manage_token, start=body.start, now=now, sources=sources)
+    with write_transaction(session):
+        booking = booking_service.reschedule(
+            session, manage_token=manage_token, start=body.start, now=now, sources=sources
+        )
     return _booking_out(booking, settings)
 
 
