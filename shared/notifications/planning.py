@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from shared.models import Booking
-from shared.outbox.service import PlannedJob, enqueue, enqueue_many
+from shared.outbox.service import PlannedJob, enqueue
 
 EMAIL_JOB = "email.booking"
 AGENT_NOTICE_JOB = "email.agent_notice"
@@ -29,10 +29,6 @@ def booking_email_jobs(booking: Booking, *, event: str) -> list[PlannedJob]:
         for recipient in ("agent", "invitee")
     ]
 
-
-def plan_booking_emails(session: Session, *, booking: Booking, event: str) -> None:
-    """Queue the booking's emails (see booking_email_jobs)."""
-    enqueue_many(session, booking_email_jobs(booking, event=event))
 
 
 def plan_agent_notice(

@@ -312,12 +312,6 @@ def event_webhook_jobs(
     )
 
 
-def plan_booking_webhooks(session: Session, *, booking: Booking, event: str) -> int:
-    """Queue `booking.<event>` for every subscribed endpoint; returns how many were queued."""
-    jobs = booking_webhook_jobs(session, booking=booking, event=event)
-    enqueue_many(session, jobs)
-    return len(jobs)
-
 
 def plan_event_webhooks(session: Session, *, event: Event) -> int:
     """Queue a step event (`calendar_1st_step` … `calendar_4th_step_submit`) for subscribed endpoints.

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from shared.models import Booking, CalendarConnection
 from shared.models.calendar import STATUS_CONNECTED, STATUS_NEEDS_RECONNECT
-from shared.outbox.service import PlannedJob, enqueue_many
+from shared.outbox.service import PlannedJob
 
 UPSERT_JOB = "calendar.google.upsert"
 DELETE_JOB = "calendar.google.delete"
@@ -35,9 +35,3 @@ def calendar_jobs(booking: Booking, *, event: str, status: str | None) -> list[P
             agent_id=booking.agent_id,
         )
     ]
-
-
-def plan_calendar_sync(session: Session, *, booking: Booking, event: str) -> None:
-    """Queue the calendar write for a booking change, when the agent has a Google connection."""
-    status = calendar_status(session, agent_id=booking.agent_id)
-    enqueue_many(session, calendar_jobs(booking, event=event, status=status))
