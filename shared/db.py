@@ -52,14 +52,22 @@ def build_sessionmaker(engine: Engine) -> sessionmaker[Session]:
 
 
 @contextmanager
-def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """One transaction: commit on success, roll back on any exception."""
-    session = factory()
+def transaction(session: Session) -> Iterator[Session]:
+    """End the session's transaction here: commit on success, roll back on any exception."""
     try:
         yield session
         session.commit()
     except BaseException:
         session.rollback()
         raise
+
+
+@contextmanager
+def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """One transaction in a new session, closed afterwards."""
+    session = factory()
+    try:
+        with transaction(session):
+            yield session
     finally:
         session.close()

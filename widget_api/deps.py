@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from typing import Annotated
 
@@ -39,25 +38,6 @@ async def get_now(request: Request) -> datetime:
 async def get_busy_sources(request: Request) -> list[BusyTimeSource]:
     sources: list[BusyTimeSource] = request.app.state.busy_sources()
     return sources
-
-
-@contextmanager
-def write_transaction(session: Session) -> Iterator[Session]:
-    """End a writing route's transaction in the route's own thread: commit, or roll back on error.
-
-    Why not leave it to SessionDep's teardown: that runs in another thread-pool hop. On SQLite a
-    writer holds the database's write lock until its transaction ends, so ending it there needs a
-    free thread-pool token while holding the lock. Under contention (200 bookings of one slot) every
-    token can be taken by requests waiting in busy_timeout for that very lock: nobody moves until
-    the 30 s timeout and the waiters answer 503. Ended here, the lock is released before the thread
-    is given back. The teardown's commit is then a no-op.
-    """
-    try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
 
 
 # scope="function": the commit runs before the response is sent, so a failed COMMIT answers 503 and

@@ -83,8 +83,9 @@ def test_contention_with_fewer_threads_than_waiting_requests_still_answers_every
 ) -> None:
     # With 6 threads and 60 requests, the threads fill with requests waiting for the agent's lock
     # (SQLite's write lock, PostgreSQL's row lock). The holder must release it without needing
-    # another thread: before write_transaction its rollback waited for one, and the waiters got 503
-    # after SQLite's 30 s busy_timeout (PostgreSQL waited forever).
+    # another thread: when the commit was left to the session dependency, the winner waited for a
+    # thread to validate its response while still holding the lock, and the waiters got 503 after
+    # SQLite's 30 s busy_timeout (on PostgreSQL nothing would move at all).
     _, link, types = committed_agent(db, weekly=ALL_DAY, min_notice_minutes=0)
     start = _tomorrow_at(10)
     with running_api(database_url, factory="tests.api.small_threadpool:app_factory") as base_url:

@@ -19,14 +19,14 @@ from shared.booking import service as booking_service
 from shared.booking.schemas import BookingRequest
 from shared.contacts.errors import CLIENT_STEP_EVENTS, UnknownEvent
 from shared.contacts.service import contact_for_visitor, record_event
-from shared.db import session_scope
+from shared.db import session_scope, transaction
 from shared.errors import InvalidInput
 from shared.models import Agent, Booking, MeetingType
 from shared.notifications.ics import booking_ics
 from shared.notifications.webhooks import plan_event_webhooks
 from shared.settings import Settings
 from shared.timezones import zone
-from widget_api.deps import BusySourcesDep, NowDep, SessionDep, SettingsDep, write_transaction
+from widget_api.deps import BusySourcesDep, NowDep, SessionDep, SettingsDep
 from widget_api.schemas import (
     AgentPublic,
     BookingCreated,
@@ -44,6 +44,15 @@ from widget_api.schemas import (
 )
 
 router = APIRouter(prefix="/api/v1", tags=["widget"])
+
+# The writing routes (events, bookings, cancel, reschedule) end their transaction inside the route,
+# in its own thread, with `transaction(session)`, instead of leaving the commit to SessionDep. FastAPI
+# validates a sync route's response in another thread-pool hop *before* it runs the session's
+# teardown, so a request holding the agent's lock (SQLite's write lock, PostgreSQL's row lock) would
+# wait there for a free thread. Under contention every thread can be a request waiting for that very
+# lock: SQLite then gives up after its 30 s busy_timeout (503s), PostgreSQL would wait for ever.
+# Committed in the route, the lock is gone before the thread is given back; the teardown's commit is
+# then a no-op. tests/api/test_contention.py checks it with a 6-thread server.
 
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -247,7 +256,7 @@ def post_event(body: EventIn, session: SessionDep, now: NowDep) -> dict[str, str
     """Record a funnel step (calendar_1st_step … calendar_3rd_step) of one widget session."""
     if body.name not in CLIENT_STEP_EVENTS:
         raise UnknownEvent(body.name)
-    with write_transaction(session):
+    with transaction(session):
         agent = get_agent_by_link(session, link=body.link)
         meeting_type_id = None
         if body.meeting_type_id is not None:
@@ -287,7 +296,7 @@ def create_booking(
     idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
 ) -> BookingCreated:
     """Book a call. A retry with the same Idempotency-Key returns the same booking (200)."""
-    with write_transaction(session):
+    with transaction(session):
         booking, created = booking_service.book(
             session,
             link=link,
@@ -321,7 +330,7 @@ def cancel_booking(
     now: NowDep,
     body: Annotated[CancelIn | None, Body()] = None,
 ) -> BookingOut:
-    with write_transaction(session):
+    with transaction(session):
         booking = booking_service.cancel(
             session, manage_token=manage_token, reason=body.reason if body else None, now=now
         )
@@ -341,7 +350,7 @@ def reschedule_booking(
     now: NowDep,
     sources: BusySourcesDep,
 ) -> BookingOut:
-    with write_transaction(session):
+    with transaction(session):
         booking = booking_service.reschedule(
             session, manage_token=manage_token, start=body.start, now=now, sources=sources
         )
