@@ -80,7 +80,12 @@ def build_cases() -> tuple[list[Case], dict[str, object]]:
         def call(i: int) -> object:
             first, last = months[i % len(months)]
             return days_with_free_slots(
-                rules, duration=DURATION, busy=busy_for(i), now=FIXED_NOW, first_day=first, last_day=last,
+                rules,
+                duration=DURATION,
+                busy=busy_for(i),
+                now=FIXED_NOW,
+                first_day=first,
+                last_day=last,
                 display_zone=ZONE,
             )
 
@@ -141,7 +146,12 @@ def measure(case: Case, *, runs: int, repeats: int) -> Result:
         cpu_p50s.append(cpu_timings[len(cpu_timings) // 2] / 1e6)
         gc.collect()
     return Result(
-        case.name, runs, repeats, statistics.median(p50s), statistics.median(p95s), statistics.median(cpu_p50s),
+        case.name,
+        runs,
+        repeats,
+        statistics.median(p50s),
+        statistics.median(p95s),
+        statistics.median(cpu_p50s),
         case.budget_ms,
     )
 

@@ -104,8 +104,11 @@ def run(url: str, *, bookings: int, agents: int, widget: bool, profile_to: str |
             for link, data in planned:
                 for step in ("calendar_1st_step", "calendar_2nd_step", "calendar_3rd_step"):
                     event_body = {
-                        "visitor_id": data["visitor_id"], "session_id": data["session_id"], "link": link,
-                        "name": step, "meeting_type_id": data["meeting_type_id"],
+                        "visitor_id": data["visitor_id"],
+                        "session_id": data["session_id"],
+                        "link": link,
+                        "name": step,
+                        "meeting_type_id": data["meeting_type_id"],
                     }
                     assert client.post("/api/v1/events", json=event_body).status_code == 202
         statements.clear()

@@ -55,9 +55,14 @@ Request = tuple[str, dict[str, object]]
 
 def body(target: Target, start: datetime, n: int) -> dict[str, object]:
     return {
-        "meeting_type_id": target.meeting_type_id, "start": start.isoformat(), "timezone": ZONE.key,
-        "first_name": f"Bench{n}", "last_name": "Booker", "company_name": "Bench Ltd",
-        "email": f"bench{n}@example.com", "description": "benchmark booking",
+        "meeting_type_id": target.meeting_type_id,
+        "start": start.isoformat(),
+        "timezone": ZONE.key,
+        "first_name": f"Bench{n}",
+        "last_name": "Booker",
+        "company_name": "Bench Ltd",
+        "email": f"bench{n}@example.com",
+        "description": "benchmark booking",
     }
 
 
@@ -148,11 +153,13 @@ def main(argv: list[str] | None = None) -> int:
             rates.append(rate)
             outcomes.append(dict(statuses))
         median = statistics.median(rates)
-        rows.append((
-            f"distinct-slot bookings/s, PostgreSQL, {args.workers} API processes",
-            f"{median:.0f}/s (runs: {', '.join(f'{r:.0f}' for r in rates)}; statuses {outcomes[0]})",
-            "met" if median >= BUDGET_PER_SECOND else "NOT reached",
-        ))
+        rows.append(
+            (
+                f"distinct-slot bookings/s, PostgreSQL, {args.workers} API processes",
+                f"{median:.0f}/s (runs: {', '.join(f'{r:.0f}' for r in rates)}; statuses {outcomes[0]})",
+                "met" if median >= BUDGET_PER_SECOND else "NOT reached",
+            )
+        )
         for kind in ("sqlite", "postgresql"):
             results = []
             for _ in range(args.repeat):
@@ -160,11 +167,13 @@ def main(argv: list[str] | None = None) -> int:
                     results.append(one_slot(url, workers=args.workers))
             exact = all(statuses == Counter({201: 1, 409: 199}) for statuses, _ in results)
             seconds = statistics.median(s for _, s in results)
-            rows.append((
-                f"200 concurrent bookings of one slot, {kind}, {args.workers} API processes",
-                f"{'; '.join(str(dict(s)) for s, _ in results)} in {seconds:.2f} s (median)",
-                "met" if exact else "NOT reached",
-            ))
+            rows.append(
+                (
+                    f"200 concurrent bookings of one slot, {kind}, {args.workers} API processes",
+                    f"{'; '.join(str(dict(s)) for s, _ in results)} in {seconds:.2f} s (median)",
+                    "met" if exact else "NOT reached",
+                )
+            )
     finally:
         cluster.stop()
     print(f"bookings through HTTP: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}")

@@ -73,6 +73,7 @@ def measure(database_url: str, *, events: int, repeat: int) -> tuple[dict[str, A
     rows = []
     try:
         for label, filters in cases:
+
             def call(filters: dict[str, Any] = filters) -> Any:
                 with session_scope(db) as session:
                     return funnel(session, **filters)
@@ -93,9 +94,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     with postgres_url(args.database_url) as url:
         made, rows = measure(url, events=args.events, repeat=args.repeat)
-    print(f"funnel on PostgreSQL: {made['events']:,} events, {made['sessions']:,} sessions "
-          f"(load {made['load_seconds']} s, rollup build {made['rollup_seconds']} s); "
-          f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}")
+    print(
+        f"funnel on PostgreSQL: {made['events']:,} events, {made['sessions']:,} sessions "
+        f"(load {made['load_seconds']} s, rollup build {made['rollup_seconds']} s); "
+        f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}"
+    )
     budget = f"budget {BUDGET_MS:.0f} ms"
     print(f"| {'case':<26} | {'sessions at step 1':>18} | {'median ms':>9} | {'max ms':>7} | {budget:<15} |")
     print(f"|{'-' * 28}|{'-' * 20}|{'-' * 11}|{'-' * 9}|{'-' * 17}|")

@@ -110,8 +110,15 @@ def _load_sqlite(engine: Engine, rows: Iterator[tuple[object, ...]], batch: int 
         chunk: list[dict[str, object]] = []
         for name, moment, agent, meeting_type, session_id, visitor_id in rows:
             chunk.append(
-                {"name": name, "attributes": {}, "occurred_at": moment, "agent_id": agent,
-                 "meeting_type_id": meeting_type, "session_id": session_id, "visitor_id": visitor_id}
+                {
+                    "name": name,
+                    "attributes": {},
+                    "occurred_at": moment,
+                    "agent_id": agent,
+                    "meeting_type_id": meeting_type,
+                    "session_id": session_id,
+                    "visitor_id": visitor_id,
+                }
             )
             if len(chunk) == batch:
                 connection.execute(statement, chunk)
@@ -144,8 +151,11 @@ def generate(database_url: str, *, count: int = 1_000_000, agents: int = 20, see
             sessions = connection.execute(text("SELECT count(*) FROM funnel_sessions")).scalar_one()
             total = connection.execute(text("SELECT count(*) FROM events")).scalar_one()
         return {
-            "events": total, "sessions": sessions, "agents": made.ids,
-            "meeting_types": made.meeting_types, "load_seconds": round(loaded - started, 1),
+            "events": total,
+            "sessions": sessions,
+            "agents": made.ids,
+            "meeting_types": made.meeting_types,
+            "load_seconds": round(loaded - started, 1),
             "rollup_seconds": round(time.perf_counter() - loaded, 1),
         }
     finally:

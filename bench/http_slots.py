@@ -103,7 +103,10 @@ def wrk_rate(target: Target, *, connections: int, seconds: float, workdir: Path)
     )
     result = subprocess.run(
         ["wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s", "--timeout", "10s", "-s", str(script), target.base_url],
-        capture_output=True, text=True, timeout=seconds + 60, check=True,
+        capture_output=True,
+        text=True,
+        timeout=seconds + 60,
+        check=True,
     )
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", result.stdout)
     errors = re.search(r"Socket errors: (.*)", result.stdout)
@@ -174,12 +177,16 @@ def main(argv: list[str] | None = None) -> int:
             "MEETINGS_ENV": "development",
             "MEETINGS_BASE_URL": "http://127.0.0.1",
         }
-        limited_env = {**base_env, "MEETINGS_RATE_LIMIT_ENABLED": "true",
-                       "MEETINGS_RATE_LIMIT_READS_PER_MINUTE": "1000000000"}
+        limited_env = {
+            **base_env,
+            "MEETINGS_RATE_LIMIT_ENABLED": "true",
+            "MEETINGS_RATE_LIMIT_READS_PER_MINUTE": "1000000000",
+        }
         missing_env = {**limited_env, "MEETINGS_AVAILABILITY_CACHE_SECONDS": "0"}
         paths = slots_paths(link, demo_id, now)
 
         with ExitStack() as servers:
+
             def serve(factory: str, env: dict[str, str], name: str, ready: str, cwd: Path | None = None) -> str:
                 return servers.enter_context(
                     uvicorn_server(factory, env=env, log=workdir / f"{name}.log", ready_path=ready, cwd=cwd)
@@ -189,8 +196,9 @@ def main(argv: list[str] | None = None) -> int:
             if args.before:
                 tree = workdir / "before"
                 tree.mkdir()
-                archive = subprocess.run(["git", "archive", args.before, "shared", "widget_api"],
-                                         capture_output=True, check=True).stdout
+                archive = subprocess.run(
+                    ["git", "archive", args.before, "shared", "widget_api"], capture_output=True, check=True
+                ).stdout
                 subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
                 # Served from the tree (cwd and PYTHONPATH come before the editable install).
                 before_env = {**limited_env, "PYTHONPATH": str(tree)}
@@ -200,8 +208,7 @@ def main(argv: list[str] | None = None) -> int:
             missing_url = serve("widget_api.app:app_factory", missing_env, "missing", "/healthz")
             bare_url = serve("bench.http_app:bare_app", base_env, "bare", "/bare")
             shipped = Target("GET …/slots, rate limits on, answer cache warm (as shipped)", shipped_url, paths)
-            missing = Target("GET …/slots, rate limits on, answer cache off (every request a miss)",
-                             missing_url, paths)
+            missing = Target("GET …/slots, rate limits on, answer cache off (every request a miss)", missing_url, paths)
             sync_bare = Target("bare FastAPI, sync def endpoint", bare_url, ["/bare"])
             async_bare = Target("bare FastAPI, async def endpoint", bare_url, ["/bare-async"])
             targets += [shipped, missing, sync_bare, async_bare]
@@ -213,18 +220,23 @@ def main(argv: list[str] | None = None) -> int:
                     if httpx.get(target.base_url + p, timeout=10).content != answers[p]:
                         raise RuntimeError(f"{target.name}: another answer for {p}")
             slot_counts = [len(httpx.get(missing_url + p, timeout=10).json()["slots"]) for p in paths]
-            print(f"Python {platform.python_version()}, {os.cpu_count()} CPUs, client {client}, "
-                  f"{args.connections} connections, {args.seconds:g}s per run, {args.repeats} repeats")
-            print(f"  {len(paths)} dates cycled; free Demo slots per date: mean "
-                  f"{statistics.mean(slot_counts):.2f}, min {min(slot_counts)}, max {max(slot_counts)}")
+            print(
+                f"Python {platform.python_version()}, {os.cpu_count()} CPUs, client {client}, "
+                f"{args.connections} connections, {args.seconds:g}s per run, {args.repeats} repeats"
+            )
+            print(
+                f"  {len(paths)} dates cycled; free Demo slots per date: mean "
+                f"{statistics.mean(slot_counts):.2f}, min {min(slot_counts)}, max {max(slot_counts)}"
+            )
             print(f"  sample: {paths[0].split('?')[1]} -> {len(sample.content)} bytes")
             print("  load average before: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
             for target in targets:  # warm-up: imports, connection pools, first queries
                 drive(target, connections=args.connections, seconds=2, workdir=workdir)
             for repeat in range(args.repeats):
                 for target in targets:
-                    target.rates.append(drive(target, connections=args.connections, seconds=args.seconds,
-                                              workdir=workdir))
+                    target.rates.append(
+                        drive(target, connections=args.connections, seconds=args.seconds, workdir=workdir)
+                    )
                 print(f"  repeat {repeat + 1}: " + ", ".join(f"{t.rates[-1]:.1f}" for t in targets), flush=True)
             print("  load average after: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
 
@@ -235,14 +247,18 @@ def main(argv: list[str] | None = None) -> int:
     print("|---|---|---|---|---|")
     for t in targets:
         runs = ", ".join(f"{r:.1f}" for r in t.rates)
-        print(f"| {t.name} | {runs} | {medians[t.name]:.1f} | "
-              f"{100 * medians[t.name] / medians[sync_bare.name]:.1f} % | "
-              f"{100 * medians[t.name] / medians[async_bare.name]:.1f} % |")
+        print(
+            f"| {t.name} | {runs} | {medians[t.name]:.1f} | "
+            f"{100 * medians[t.name] / medians[sync_bare.name]:.1f} % | "
+            f"{100 * medians[t.name] / medians[async_bare.name]:.1f} % |"
+        )
     ratio = medians[shipped.name] / best_bare
     miss_ratio = medians[missing.name] / best_bare
-    print(f"\nBudget (SPEC §13): slots ≥ 50 % of the bare endpoint. As shipped vs the faster bare endpoint: "
-          f"{100 * ratio:.1f} % -> {'within' if ratio >= 0.5 else 'MISSED'}; "
-          f"every request a cache miss: {100 * miss_ratio:.1f} %")
+    print(
+        f"\nBudget (SPEC §13): slots ≥ 50 % of the bare endpoint. As shipped vs the faster bare endpoint: "
+        f"{100 * ratio:.1f} % -> {'within' if ratio >= 0.5 else 'MISSED'}; "
+        f"every request a cache miss: {100 * miss_ratio:.1f} %"
+    )
     return 0 if ratio >= 0.5 else 1
 
 

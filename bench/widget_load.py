@@ -100,12 +100,25 @@ def api_server(database_url: str) -> Iterator[str]:
     base_url = f"http://127.0.0.1:{port}"
     # As in production (per-client rate limits counted in the database) but with test secrets.
     env = {
-        **os.environ, "DATABASE_URL": database_url, "MEETINGS_BASE_URL": base_url, "MEETINGS_ENV": "test",
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "MEETINGS_BASE_URL": base_url,
+        "MEETINGS_ENV": "test",
         "MEETINGS_RATE_LIMIT_ENABLED": "true",
     }
     command = [
-        sys.executable, "-m", "uvicorn", "--factory", "widget_api.app:app_factory",
-        "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log",
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--factory",
+        "widget_api.app:app_factory",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        "--no-access-log",
     ]
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
     try:
@@ -198,9 +211,11 @@ def main() -> None:
                 browser.close()
 
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"widget load, {runs} runs, Chromium {version} headless, {platform.machine()} {platform.system()}, "
-          f"{os.cpu_count()} CPUs (load average {load:.1f}), Python {platform.python_version()}, "
-          f"one uvicorn process with rate limits on, SQLite")
+    print(
+        f"widget load, {runs} runs, Chromium {version} headless, {platform.machine()} {platform.system()}, "
+        f"{os.cpu_count()} CPUs (load average {load:.1f}), Python {platform.python_version()}, "
+        f"one uvicorn process with rate limits on, SQLite"
+    )
     print()
     print(f"{'from widget.js loaded to':<40} {'median':>8} {'p90':>8} {'min':>8} {'max':>8}")
     labels = {
@@ -215,12 +230,18 @@ def main() -> None:
     print()
     median_paint = statistics.median(r["paint"] for r in results)
     print(f"{'check':<40} {'value':>12} {'budget':>12} {'ok':>4}")
-    print(f"{'first slots on screen, median':<40} {median_paint:>10.1f}ms {BUDGET_MS:>10.0f}ms "
-          f"{'yes' if median_paint <= BUDGET_MS else 'NO':>4}")
-    print(f"{'widget.js gzipped (gzip -9)':<40} {gzipped:>10} B {SIZE_BUDGET_BYTES:>10} B "
-          f"{'yes' if gzipped <= SIZE_BUDGET_BYTES else 'NO':>4}")
-    print(f"{'widget.js as served (Content-Encoding)':<40} {served_bytes:>10} B {SIZE_BUDGET_BYTES:>10} B "
-          f"{'yes' if served_bytes <= SIZE_BUDGET_BYTES else 'NO':>4}")
+    print(
+        f"{'first slots on screen, median':<40} {median_paint:>10.1f}ms {BUDGET_MS:>10.0f}ms "
+        f"{'yes' if median_paint <= BUDGET_MS else 'NO':>4}"
+    )
+    print(
+        f"{'widget.js gzipped (gzip -9)':<40} {gzipped:>10} B {SIZE_BUDGET_BYTES:>10} B "
+        f"{'yes' if gzipped <= SIZE_BUDGET_BYTES else 'NO':>4}"
+    )
+    print(
+        f"{'widget.js as served (Content-Encoding)':<40} {served_bytes:>10} B {SIZE_BUDGET_BYTES:>10} B "
+        f"{'yes' if served_bytes <= SIZE_BUDGET_BYTES else 'NO':>4}"
+    )
     print(f"{'widget.js uncompressed':<40} {len(source):>10} B")
     if args.screenshot:
         print(f"\nscreenshot: {args.screenshot}")

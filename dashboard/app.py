@@ -31,7 +31,9 @@ else:
             "Calendars": [
                 page("calendars.py", "Calendars", "calendar_month", "calendars"),
                 settings_page := page(
-                    "settings.py", "Calendar settings" if user.is_manager else "My calendar & settings", "tune",
+                    "settings.py",
+                    "Calendar settings" if user.is_manager else "My calendar & settings",
+                    "tune",
                     "settings",
                 ),
                 page("meeting_types.py", "Meeting types", "category", "meeting-types"),

@@ -55,32 +55,98 @@ class DemoAgent:
 DEMO_AGENTS = (
     DemoAgent("Ola Nowak", "ola@example.com", "Europe/Warsaw", 0.45, ("Europe/Warsaw", "Europe/Berlin")),
     DemoAgent(
-        "James Carter", "james@example.com", "America/New_York", 0.35,
+        "James Carter",
+        "james@example.com",
+        "America/New_York",
+        0.35,
         ("America/New_York", "America/Chicago", "America/Los_Angeles"),
     ),
     DemoAgent("Priya Shah", "priya@example.com", "Europe/London", 0.20, ("Europe/London", "Europe/Dublin")),
 )
 
 FIRST_NAMES = (
-    "Anna", "Piotr", "Zofia", "Tomasz", "Marta", "Łukasz", "Emily", "Michael", "Sarah", "David", "José",
-    "Zoë", "Siobhán", "Mateusz", "Aisha", "Kenji", "Lars", "Chloé", "Noah", "Grace", "Liam", "Hannah",
-    "Ethan", "Sofia", "Oliver", "Mia", "Jakub", "Katarzyna", "Fatima", "Omar", "Ingrid", "Mateo",
+    "Anna",
+    "Piotr",
+    "Zofia",
+    "Tomasz",
+    "Marta",
+    "Łukasz",
+    "Emily",
+    "Michael",
+    "Sarah",
+    "David",
+    "José",
+    "Zoë",
+    "Siobhán",
+    "Mateusz",
+    "Aisha",
+    "Kenji",
+    "Lars",
+    "Chloé",
+    "Noah",
+    "Grace",
+    "Liam",
+    "Hannah",
+    "Ethan",
+    "Sofia",
+    "Oliver",
+    "Mia",
+    "Jakub",
+    "Katarzyna",
+    "Fatima",
+    "Omar",
+    "Ingrid",
+    "Mateo",
 )
 LAST_NAMES = (
-    "Kowalski", "Wiśniewska", "Smith", "Johnson", "Williams", "Brown", "Garcia", "Müller", "Schmidt",
-    "O'Brien", "Murphy", "Rossi", "Dubois", "Tanaka", "Patel", "Khan", "Andersson", "Jansen", "Silva",
-    "Martin", "Lee", "Walker", "Clarke", "Hughes", "Lewandowski", "Zieliński", "Fernández", "Okafor",
+    "Kowalski",
+    "Wiśniewska",
+    "Smith",
+    "Johnson",
+    "Williams",
+    "Brown",
+    "Garcia",
+    "Müller",
+    "Schmidt",
+    "O'Brien",
+    "Murphy",
+    "Rossi",
+    "Dubois",
+    "Tanaka",
+    "Patel",
+    "Khan",
+    "Andersson",
+    "Jansen",
+    "Silva",
+    "Martin",
+    "Lee",
+    "Walker",
+    "Clarke",
+    "Hughes",
+    "Lewandowski",
+    "Zieliński",
+    "Fernández",
+    "Okafor",
 )
 COMPANIES = (
-    ("Acme Logistics", "acmelogistics.com"), ("Northwind Traders", "northwind.io"),
-    ("Blue Harbor Bank", "blueharbor.co.uk"), ("Kwiat Studio", "kwiatstudio.pl"),
-    ("Helios Energy", "helios-energy.de"), ("Pinecrest Health", "pinecresthealth.org"),
-    ("Quantum Retail", "quantumretail.com"), ("Vistula Software", "vistulasoft.pl"),
-    ("Riverside Realty", "riversiderealty.com"), ("Lumen Analytics", "lumenanalytics.ai"),
-    ("Brightpath Education", "brightpath.edu"), ("Atlas Insurance", "atlas-insurance.com"),
-    ("Greenleaf Foods", "greenleaffoods.co"), ("Nordic Freight", "nordicfreight.se"),
-    ("Copperline Telecom", "copperline.net"), ("Maple & Oak Legal", "mapleoak.law"),
-    ("Stellar Travel", "stellartravel.com"), ("Orbit Fintech", "orbitfin.com"),
+    ("Acme Logistics", "acmelogistics.com"),
+    ("Northwind Traders", "northwind.io"),
+    ("Blue Harbor Bank", "blueharbor.co.uk"),
+    ("Kwiat Studio", "kwiatstudio.pl"),
+    ("Helios Energy", "helios-energy.de"),
+    ("Pinecrest Health", "pinecresthealth.org"),
+    ("Quantum Retail", "quantumretail.com"),
+    ("Vistula Software", "vistulasoft.pl"),
+    ("Riverside Realty", "riversiderealty.com"),
+    ("Lumen Analytics", "lumenanalytics.ai"),
+    ("Brightpath Education", "brightpath.edu"),
+    ("Atlas Insurance", "atlas-insurance.com"),
+    ("Greenleaf Foods", "greenleaffoods.co"),
+    ("Nordic Freight", "nordicfreight.se"),
+    ("Copperline Telecom", "copperline.net"),
+    ("Maple & Oak Legal", "mapleoak.law"),
+    ("Stellar Travel", "stellartravel.com"),
+    ("Orbit Fintech", "orbitfin.com"),
 )
 DESCRIPTIONS = (
     "We have about 40 people answering chats and want to see how routing rules work.",
@@ -136,8 +202,12 @@ def _ascii(text: str) -> str:
 def _configure_agents(session: Session, *, now: datetime) -> tuple[Agent, list[_AgentPlan]]:
     """The manager and three agents with varied hours: split days, buffers, a daily maximum, a day off."""
     manager = create_agent(
-        session, name="Morgan Manager", email=MANAGER_EMAIL, timezone="Europe/Warsaw",
-        role=ROLE_MANAGER, password_hash=hash_password(DEMO_PASSWORD),
+        session,
+        name="Morgan Manager",
+        email=MANAGER_EMAIL,
+        timezone="Europe/Warsaw",
+        role=ROLE_MANAGER,
+        password_hash=hash_password(DEMO_PASSWORD),
     )
     agents = [
         create_agent(
@@ -163,7 +233,11 @@ def _configure_agents(session: Session, *, now: datetime) -> tuple[Agent, list[_
     james.availability.slot_interval_minutes = 15
     james.meeting_types.append(
         MeetingType(
-            name="Technical deep dive", duration_minutes=60, colour="#7c3aed", position=3, active=True,
+            name="Technical deep dive",
+            duration_minutes=60,
+            colour="#7c3aed",
+            position=3,
+            active=True,
             description="An hour with an engineer on integrations, the API and security questions.",
         )
     )
@@ -207,8 +281,13 @@ def _pick_slot(rng: random.Random, plan: _AgentPlan, duration: timedelta, at: da
     # An hour of margin: the slot must still be valid when the form is submitted minutes later.
     offered_from = at + timedelta(hours=1)
     slots = free_slots(
-        plan.rules, duration=duration, busy=plan.busy, now=offered_from, range_start=offered_from,
-        range_end=offered_from + timedelta(days=14), booked_starts=plan.starts,
+        plan.rules,
+        duration=duration,
+        busy=plan.busy,
+        now=offered_from,
+        range_start=offered_from,
+        range_end=offered_from + timedelta(days=14),
+        booked_starts=plan.starts,
     )
     if not slots:
         return None
@@ -270,10 +349,16 @@ class _Seeder:
             contact_id = contact_for_visitor(self.session, visitor_id=visit.visitor_id).id
             self.contact_of[visit.visitor_id] = contact_id
         record_event(
-            self.session, name=name, contact_id=contact_id, agent_id=visit.plan.agent.id,
-            meeting_type_id=visit.meeting_type.id, session_id=visit.session_id, visitor_id=visit.visitor_id,
+            self.session,
+            name=name,
+            contact_id=contact_id,
+            agent_id=visit.plan.agent.id,
+            meeting_type_id=visit.meeting_type.id,
+            session_id=visit.session_id,
+            visitor_id=visit.visitor_id,
             chosen_date=slot.start.astimezone(visit.zone).date().isoformat() if slot else None,
-            chosen_start=slot.start if slot and with_start else None, occurred_at=at,
+            chosen_start=slot.start if slot and with_start else None,
+            occurred_at=at,
         )
 
     def run_session(self, started: datetime) -> None:
@@ -311,9 +396,16 @@ class _Seeder:
         person = self.people.get(visitor_id) or _new_person(rng, self.emails)
         self.people[visitor_id] = person
         request = BookingRequest(
-            meeting_type_id=meeting_type.id, start=slot.start, timezone=zone.key, first_name=person.first_name,
-            last_name=person.last_name, company_name=person.company, email=person.email,
-            description=rng.choice(DESCRIPTIONS), visitor_id=visitor_id, session_id=session_id,
+            meeting_type_id=meeting_type.id,
+            start=slot.start,
+            timezone=zone.key,
+            first_name=person.first_name,
+            last_name=person.last_name,
+            company_name=person.company,
+            email=person.email,
+            description=rng.choice(DESCRIPTIONS),
+            visitor_id=visitor_id,
+            session_id=session_id,
         )
         booking = self._book(plan, request, meeting_type, submitted=at)
         self.contact_of[visitor_id] = booking.contact_id  # the anonymous contact was merged into this one
@@ -328,40 +420,75 @@ class _Seeder:
     ) -> Booking:
         if request.start > self.now:
             booking, _ = book(
-                self.session, link=plan.agent.link, request=request, idempotency_key=f"demo-{request.session_id}",
-                now=submitted, sources=default_sources(),
+                self.session,
+                link=plan.agent.link,
+                request=request,
+                idempotency_key=f"demo-{request.session_id}",
+                now=submitted,
+                sources=default_sources(),
             )
             booking.created_at = booking.updated_at = submitted
             return booking
         contact = identify_contact(
-            self.session, email=request.email, first_name=request.first_name, last_name=request.last_name,
-            company=request.company_name, visitor_id=request.visitor_id,
+            self.session,
+            email=request.email,
+            first_name=request.first_name,
+            last_name=request.last_name,
+            company=request.company_name,
+            visitor_id=request.visitor_id,
         )
         booking = Booking(
-            agent_id=plan.agent.id, meeting_type_id=meeting_type.id, contact_id=contact.id,
-            start_at=request.start, end_at=request.start + timedelta(minutes=meeting_type.duration_minutes),
-            invitee_timezone=request.timezone, first_name=request.first_name, last_name=request.last_name,
-            company_name=request.company_name, email=request.email, description=request.description,
-            status=STATUS_CONFIRMED, manage_token=secrets.token_urlsafe(32),
-            idempotency_key=f"demo-{request.session_id}", request_fingerprint=request.fingerprint(),
-            session_id=request.session_id, visitor_id=request.visitor_id, created_at=submitted, updated_at=submitted,
+            agent_id=plan.agent.id,
+            meeting_type_id=meeting_type.id,
+            contact_id=contact.id,
+            start_at=request.start,
+            end_at=request.start + timedelta(minutes=meeting_type.duration_minutes),
+            invitee_timezone=request.timezone,
+            first_name=request.first_name,
+            last_name=request.last_name,
+            company_name=request.company_name,
+            email=request.email,
+            description=request.description,
+            status=STATUS_CONFIRMED,
+            manage_token=secrets.token_urlsafe(32),
+            idempotency_key=f"demo-{request.session_id}",
+            request_fingerprint=request.fingerprint(),
+            session_id=request.session_id,
+            visitor_id=request.visitor_id,
+            created_at=submitted,
+            updated_at=submitted,
         )
         self.session.add(booking)
         self.session.flush()
-        self._booking_event(booking, "calendar_4th_step_submit", {
-            "first_name": request.first_name, "last_name": request.last_name,
-            "company_name": request.company_name, "email": request.email, "description": request.description,
-        }, at=submitted)
+        self._booking_event(
+            booking,
+            "calendar_4th_step_submit",
+            {
+                "first_name": request.first_name,
+                "last_name": request.last_name,
+                "company_name": request.company_name,
+                "email": request.email,
+                "description": request.description,
+            },
+            at=submitted,
+        )
         self._booking_event(booking, "booking_confirmed", {"booking_id": booking.id}, at=submitted)
         return booking
 
     def _booking_event(self, booking: Booking, name: str, attributes: dict[str, str | int], *, at: datetime) -> None:
         record_event(
-            self.session, name=name, attributes=attributes, contact_id=booking.contact_id,
-            agent_id=booking.agent_id, meeting_type_id=booking.meeting_type_id, booking_id=booking.id,
-            session_id=booking.session_id, visitor_id=booking.visitor_id,
+            self.session,
+            name=name,
+            attributes=attributes,
+            contact_id=booking.contact_id,
+            agent_id=booking.agent_id,
+            meeting_type_id=booking.meeting_type_id,
+            booking_id=booking.id,
+            session_id=booking.session_id,
+            visitor_id=booking.visitor_id,
             chosen_date=booking.start_at.astimezone(ZoneInfo(booking.invitee_timezone)).date().isoformat(),
-            chosen_start=booking.start_at, occurred_at=at,
+            chosen_start=booking.start_at,
+            occurred_at=at,
         )
 
     def _cancel(self, booking: Booking, fraction: float) -> None:
@@ -421,5 +548,3 @@ def demo_counts(session: Session) -> dict[str, int]:
         "bookings": session.scalar(select(func.count()).select_from(Booking)) or 0,
         "events": session.scalar(select(func.count()).select_from(Event)) or 0,
     }
-
-

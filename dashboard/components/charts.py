@@ -99,8 +99,12 @@ def week_figure(week: WeekView) -> go.Figure:
     # An invisible point per day keeps days without any block on the axis.
     figure.add_trace(
         go.Scatter(
-            x=[low] * len(week.days), y=list(labels.values()), mode="markers", marker={"opacity": 0},
-            showlegend=False, hoverinfo="skip",
+            x=[low] * len(week.days),
+            y=list(labels.values()),
+            mode="markers",
+            marker={"opacity": 0},
+            showlegend=False,
+            hoverinfo="skip",
         )
     )
     available = [block for block in week.blocks if block.kind == KIND_AVAILABLE]

@@ -69,7 +69,5 @@ def parse_overrides(text: str) -> list[dict[str, Any]]:
                 f'date overrides, line {number}: write "YYYY-MM-DD: off" or "YYYY-MM-DD: 10:00-13:00", '
                 f"got {line.strip()!r}"
             )
-        overrides.append(
-            {"date": day.strip(), "windows": parse_windows(hours, where=f"date overrides, line {number}")}
-        )
+        overrides.append({"date": day.strip(), "windows": parse_windows(hours, where=f"date overrides, line {number}")})
     return overrides

@@ -25,7 +25,10 @@ with st.form("change_password", clear_on_submit=True):
         else:
             runtime.act(
                 lambda session: accounts.change_password(
-                    session, agent_id=user.id, current_password=current, new_password=new,
+                    session,
+                    agent_id=user.id,
+                    current_password=current,
+                    new_password=new,
                     keep_token=runtime.current_token(),
                 ),
                 success="Password changed. Your other sessions were signed out.",

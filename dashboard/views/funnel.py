@@ -32,7 +32,9 @@ agent_names = {agent.id: agent.name for agent in agents}
 
 columns = st.columns([2, 2, 2, 1])
 picked_dates = columns[0].date_input(
-    "Dates (UTC)", value=(today - timedelta(days=DEFAULT_DAYS - 1), today), max_value=today + timedelta(days=366),
+    "Dates (UTC)",
+    value=(today - timedelta(days=DEFAULT_DAYS - 1), today),
+    max_value=today + timedelta(days=366),
     key="funnel_dates",
 )
 if user.is_manager:
@@ -50,7 +52,9 @@ type_choices: list[tuple[int, str]] = (
 )
 type_names = dict(type_choices)
 meeting_type_id = columns[2].selectbox(
-    "Meeting type", [None, *type_names], format_func=lambda i: "All meeting types" if i is None else type_names[i],
+    "Meeting type",
+    [None, *type_names],
+    format_func=lambda i: "All meeting types" if i is None else type_names[i],
     key=f"funnel_type_{agent_id}",
 )
 granularity = columns[3].radio("Trend per", ["day", "week"], horizontal=True, key="funnel_granularity")
@@ -67,7 +71,12 @@ end = datetime.combine(last_day + timedelta(days=1), time(0), tzinfo=UTC)
 try:
     with runtime.db() as session:
         result = scoped_funnel.funnel(
-            session, actor=user, start=start, end=end, agent_id=agent_id, meeting_type_id=meeting_type_id,
+            session,
+            actor=user,
+            start=start,
+            end=end,
+            agent_id=agent_id,
+            meeting_type_id=meeting_type_id,
             granularity=granularity,
         )
 except MeetingsError as error:

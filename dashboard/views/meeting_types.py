@@ -59,7 +59,11 @@ for index, item in enumerate(types):
         with st.form(f"edit_type_{type_id}"):
             name = st.text_input("Name", value=item["name"], key=f"type_name_{type_id}", max_chars=100)
             minutes = st.number_input(
-                "Duration (minutes)", min_value=1, max_value=24 * 60, value=item["duration_minutes"], step=5,
+                "Duration (minutes)",
+                min_value=1,
+                max_value=24 * 60,
+                value=item["duration_minutes"],
+                step=5,
                 key=f"type_minutes_{type_id}",
             )
             description = st.text_area(
@@ -69,7 +73,10 @@ for index, item in enumerate(types):
             active = st.checkbox("Active (offered in the widget)", value=item["active"], key=f"type_active_{type_id}")
             if st.form_submit_button("Save changes", type="primary"):
                 changes: MeetingTypeChanges = {
-                    "name": name, "duration_minutes": int(minutes), "description": description, "colour": colour,
+                    "name": name,
+                    "duration_minutes": int(minutes),
+                    "description": description,
+                    "colour": colour,
                     "active": active,
                 }
 
@@ -124,8 +131,14 @@ with st.form(f"create_type_{agent_id}", clear_on_submit=False):
     if st.form_submit_button("Create meeting type", type="primary"):
         runtime.act(
             lambda session: scoped_agents.create_meeting_type(
-                session, actor=user, agent_id=agent_id, name=new_name, duration_minutes=int(new_minutes),
-                description=new_description, colour=new_colour, active=new_active,
+                session,
+                actor=user,
+                agent_id=agent_id,
+                name=new_name,
+                duration_minutes=int(new_minutes),
+                description=new_description,
+                colour=new_colour,
+                active=new_active,
             ),
             success="Meeting type created.",
         )

@@ -36,7 +36,10 @@ with jobs_tab:
     filters = st.columns(2)
     statuses = filters[0].multiselect("Status", STATUSES, key="outbox_statuses", placeholder="any status")
     families = filters[1].multiselect(
-        "Kind", list(scoped_outbox.FAMILIES), format_func=scoped_outbox.FAMILIES.__getitem__, key="outbox_families",
+        "Kind",
+        list(scoped_outbox.FAMILIES),
+        format_func=scoped_outbox.FAMILIES.__getitem__,
+        key="outbox_families",
         placeholder="emails, calendar and webhooks",
     )
     with runtime.db() as session:

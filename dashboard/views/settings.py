@@ -154,43 +154,65 @@ st.caption(
 zones = sorted(available_timezones())
 with st.form(f"availability_{agent_id}"):
     timezone = st.selectbox(
-        "Time zone", zones, index=zones.index(current["timezone"]) if current["timezone"] in zones else None,
-        accept_new_options=True, key=f"timezone_{agent_id}",
+        "Time zone",
+        zones,
+        index=zones.index(current["timezone"]) if current["timezone"] in zones else None,
+        accept_new_options=True,
+        key=f"timezone_{agent_id}",
     )
     day_columns = st.columns(2)
     weekly_text = {}
     for index, day in enumerate(WEEKDAYS):
         weekly_text[day] = day_columns[index % 2].text_input(
-            DAY_NAMES[day], value=format_windows(current["weekly"][day]), key=f"weekly_{agent_id}_{day}",
+            DAY_NAMES[day],
+            value=format_windows(current["weekly"][day]),
+            key=f"weekly_{agent_id}_{day}",
             placeholder="no calls",
         )
     rule_columns = st.columns(3)
     min_notice = rule_columns[0].number_input(
-        "Minimum notice (minutes)", min_value=0, value=current["min_notice_minutes"], step=30,
+        "Minimum notice (minutes)",
+        min_value=0,
+        value=current["min_notice_minutes"],
+        step=30,
         key=f"notice_{agent_id}",
     )
     horizon = rule_columns[1].number_input(
         "Booking horizon (days ahead)", min_value=1, value=current["horizon_days"], step=1, key=f"horizon_{agent_id}"
     )
     interval = rule_columns[2].number_input(
-        "Slot interval (minutes)", min_value=1, value=current["slot_interval_minutes"], step=5,
+        "Slot interval (minutes)",
+        min_value=1,
+        value=current["slot_interval_minutes"],
+        step=5,
         key=f"interval_{agent_id}",
     )
     buffer_before = rule_columns[0].number_input(
-        "Buffer before (minutes)", min_value=0, value=current["buffer_before_minutes"], step=5,
+        "Buffer before (minutes)",
+        min_value=0,
+        value=current["buffer_before_minutes"],
+        step=5,
         key=f"buffer_before_{agent_id}",
     )
     buffer_after = rule_columns[1].number_input(
-        "Buffer after (minutes)", min_value=0, value=current["buffer_after_minutes"], step=5,
+        "Buffer after (minutes)",
+        min_value=0,
+        value=current["buffer_after_minutes"],
+        step=5,
         key=f"buffer_after_{agent_id}",
     )
     max_per_day = rule_columns[2].number_input(
-        "Daily maximum of bookings (0 = no maximum)", min_value=0, value=current["max_per_day"] or 0, step=1,
+        "Daily maximum of bookings (0 = no maximum)",
+        min_value=0,
+        value=current["max_per_day"] or 0,
+        step=1,
         key=f"max_per_day_{agent_id}",
     )
     overrides_text = st.text_area(
         "Date overrides (one per line: `2026-12-24: off` or `2026-12-27: 10:00-13:00, 14:00-16:00`)",
-        value=format_overrides(current["overrides"]), key=f"overrides_{agent_id}", height=120,
+        value=format_overrides(current["overrides"]),
+        key=f"overrides_{agent_id}",
+        height=120,
     )
     save = st.form_submit_button("Save hours and rules", type="primary")
 
@@ -213,7 +235,14 @@ if save:
     form_keys = [
         f"{name}_{agent_id}"
         for name in (
-            "timezone", "notice", "horizon", "interval", "buffer_before", "buffer_after", "max_per_day", "overrides",
+            "timezone",
+            "notice",
+            "horizon",
+            "interval",
+            "buffer_before",
+            "buffer_after",
+            "max_per_day",
+            "overrides",
         )
     ] + [f"weekly_{agent_id}_{day}" for day in WEEKDAYS]
     runtime.act(save_availability, success="Hours and booking rules saved.", reset_widgets=form_keys)

@@ -45,7 +45,12 @@ with st.form("add_agent"):
     if st.form_submit_button("Add agent", type="primary"):
         runtime.act(
             lambda session: scoped_agents.create_agent(
-                session, actor=user, name=name, email=email, timezone=str(timezone), role=str(role),
+                session,
+                actor=user,
+                name=name,
+                email=email,
+                timezone=str(timezone),
+                role=str(role),
                 password=password or None,
             ),
             success="Agent added with Mon–Fri 09:00–17:00 and the Demo, Onboarding and Assistance meeting types.",

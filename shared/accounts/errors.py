@@ -14,9 +14,7 @@ class WeakPassword(InvalidInput):
 
 class NotYourAgent(Forbidden):
     def __init__(self) -> None:
-        super().__init__(
-            "agents may only see and edit their own calendar, settings, meeting types and bookings"
-        )
+        super().__init__("agents may only see and edit their own calendar, settings, meeting types and bookings")
 
 
 class ManagersOnly(Forbidden):

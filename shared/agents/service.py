@@ -56,9 +56,7 @@ def create_agent(
     # Case-insensitive: Ada@Example.com and ada@example.com are one mailbox in practice.
     if session.scalar(select(Agent.id).where(func.lower(Agent.email) == email.lower())) is not None:
         raise EmailTaken()
-    agent = Agent(
-        name=name, email=email, timezone=timezone, role=role, link=new_link(), password_hash=password_hash
-    )
+    agent = Agent(name=name, email=email, timezone=timezone, role=role, link=new_link(), password_hash=password_hash)
     agent.availability = Availability(
         timezone=timezone,
         weekly={day: [list(w) for w in windows] for day, windows in DEFAULT_WEEKLY.items()},
@@ -71,9 +69,7 @@ def create_agent(
         max_per_day=None,
     )
     agent.meeting_types = [
-        MeetingType(
-            name=n, duration_minutes=minutes, description=text, colour=colour, position=i, active=True
-        )
+        MeetingType(name=n, duration_minutes=minutes, description=text, colour=colour, position=i, active=True)
         for i, (n, minutes, text, colour) in enumerate(PREDEFINED_MEETING_TYPES)
     ]
     session.add(agent)
@@ -217,9 +213,7 @@ def create_meeting_type(
 
 def _next_position(session: Session, *, agent_id: int) -> int:
     last = session.scalar(
-        select(func.max(MeetingType.position)).where(
-            MeetingType.agent_id == agent_id, MeetingType.deleted_at.is_(None)
-        )
+        select(func.max(MeetingType.position)).where(MeetingType.agent_id == agent_id, MeetingType.deleted_at.is_(None))
     )
     return 0 if last is None else last + 1
 
@@ -258,9 +252,7 @@ def delete_meeting_type(
     session.flush()
 
 
-def reorder_meeting_types(
-    session: Session, *, agent_id: int, ordered_ids: Sequence[int]
-) -> list[MeetingType]:
+def reorder_meeting_types(session: Session, *, agent_id: int, ordered_ids: Sequence[int]) -> list[MeetingType]:
     """Put the agent's meeting types in this order; the ids must be all of them, each once."""
     current = list_meeting_types(session, agent_id=agent_id)
     known = {m.id for m in current}
@@ -274,5 +266,3 @@ def reorder_meeting_types(
         by_id[meeting_type_id].position = position
     session.flush()
     return [by_id[i] for i in ordered_ids]
-
-

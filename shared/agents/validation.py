@@ -52,9 +52,7 @@ def _window(raw: object, *, where: str) -> tuple[str, str]:
     if not isinstance(start, str) or not HHMM.match(start):
         raise InvalidAvailability(f'{where}: start must be "HH:MM" from 00:00 to 23:59, got {start!r}')
     if not isinstance(end, str) or not (HHMM.match(end) or end == END_OF_DAY):
-        raise InvalidAvailability(
-            f'{where}: end must be "HH:MM" from 00:01 to 24:00 (24:00 = midnight), got {end!r}'
-        )
+        raise InvalidAvailability(f'{where}: end must be "HH:MM" from 00:01 to 24:00 (24:00 = midnight), got {end!r}')
     if _minutes(end) <= _minutes(start):
         raise InvalidAvailability(f"{where}: end {end} must be after start {start} (use 24:00 for midnight)")
     return start, end
@@ -77,9 +75,7 @@ def check_windows(raw: object, *, where: str) -> list[list[str]]:
 
 def check_weekly(raw: object) -> dict[str, list[list[str]]]:
     if not isinstance(raw, Mapping):
-        raise InvalidAvailability(
-            f'weekly must be an object like {{"mon": [["09:00", "17:00"]]}}, got {raw!r}'
-        )
+        raise InvalidAvailability(f'weekly must be an object like {{"mon": [["09:00", "17:00"]]}}, got {raw!r}')
     unknown = [key for key in raw if key not in WEEKDAYS]
     if unknown:
         raise InvalidAvailability(f"weekly: unknown day {unknown[0]!r}; use {', '.join(WEEKDAYS)}")
@@ -96,9 +92,7 @@ def check_overrides(raw: object) -> list[dict[str, Any]]:
     for index, item in enumerate(raw):
         where = f"overrides[{index}]"
         if not isinstance(item, Mapping) or set(item) - {"date", "windows"} or "date" not in item:
-            raise InvalidAvailability(
-                f'{where}: expected {{"date": "YYYY-MM-DD", "windows": [...]}}, got {item!r}'
-            )
+            raise InvalidAvailability(f'{where}: expected {{"date": "YYYY-MM-DD", "windows": [...]}}, got {item!r}')
         day = item["date"]
         try:
             if not isinstance(day, str) or not ISO_DATE.match(day):
@@ -122,31 +116,49 @@ def check_availability(data: AvailabilityInput) -> dict[str, Any]:
     max_per_day = data.max_per_day
     if max_per_day is not None:
         max_per_day = check_int(
-            max_per_day, field="max_per_day", low=MAX_PER_DAY_RANGE[0], high=MAX_PER_DAY_RANGE[1],
+            max_per_day,
+            field="max_per_day",
+            low=MAX_PER_DAY_RANGE[0],
+            high=MAX_PER_DAY_RANGE[1],
             error=InvalidAvailability,
         )
     return {
         "timezone": timezone,
         "weekly": check_weekly(data.weekly),
         "min_notice_minutes": check_int(
-            data.min_notice_minutes, field="min_notice_minutes", low=0, high=MIN_NOTICE_MAX_MINUTES,
+            data.min_notice_minutes,
+            field="min_notice_minutes",
+            low=0,
+            high=MIN_NOTICE_MAX_MINUTES,
             error=InvalidAvailability,
         ),
         "horizon_days": check_int(
-            data.horizon_days, field="horizon_days", low=HORIZON_DAYS_RANGE[0], high=HORIZON_DAYS_RANGE[1],
+            data.horizon_days,
+            field="horizon_days",
+            low=HORIZON_DAYS_RANGE[0],
+            high=HORIZON_DAYS_RANGE[1],
             error=InvalidAvailability,
         ),
         "buffer_before_minutes": check_int(
-            data.buffer_before_minutes, field="buffer_before_minutes", low=0, high=BUFFER_MAX_MINUTES,
+            data.buffer_before_minutes,
+            field="buffer_before_minutes",
+            low=0,
+            high=BUFFER_MAX_MINUTES,
             error=InvalidAvailability,
         ),
         "buffer_after_minutes": check_int(
-            data.buffer_after_minutes, field="buffer_after_minutes", low=0, high=BUFFER_MAX_MINUTES,
+            data.buffer_after_minutes,
+            field="buffer_after_minutes",
+            low=0,
+            high=BUFFER_MAX_MINUTES,
             error=InvalidAvailability,
         ),
         "slot_interval_minutes": check_int(
-            data.slot_interval_minutes, field="slot_interval_minutes", low=SLOT_INTERVAL_RANGE[0],
-            high=SLOT_INTERVAL_RANGE[1], error=InvalidAvailability,
+            data.slot_interval_minutes,
+            field="slot_interval_minutes",
+            low=SLOT_INTERVAL_RANGE[0],
+            high=SLOT_INTERVAL_RANGE[1],
+            error=InvalidAvailability,
         ),
         "max_per_day": max_per_day,
         "overrides": check_overrides(data.overrides),
@@ -170,9 +182,7 @@ def check_description(value: object) -> str:
     if not isinstance(value, str):
         raise InvalidMeetingType(f"description must be text, got {value!r}")
     if len(value) > DESCRIPTION_MAX_LENGTH:
-        raise InvalidMeetingType(
-            f"description must be at most {DESCRIPTION_MAX_LENGTH} characters, got {len(value)}"
-        )
+        raise InvalidMeetingType(f"description must be at most {DESCRIPTION_MAX_LENGTH} characters, got {len(value)}")
     return value
 
 

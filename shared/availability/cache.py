@@ -50,7 +50,8 @@ from shared.models.calendar import CalendarConnection
 MAX_CACHEABLE_ID = 2**31 - 1
 
 _WATCHED_TABLES = frozenset(
-    model.__table__.name for model in (Agent, Availability, Booking, MeetingType, CalendarConnection)  # type: ignore[attr-defined]
+    model.__table__.name
+    for model in (Agent, Availability, Booking, MeetingType, CalendarConnection)  # type: ignore[attr-defined]
 )
 _WATCHED_TYPES = (Agent, Availability, Booking, MeetingType, CalendarConnection)
 _DIRTY = "meetings.availability_cache_dirty"

@@ -260,9 +260,7 @@ def unavailability_reason(
         )
     if rules.max_per_day is not None:
         per_day = (
-            booked_starts
-            if isinstance(booked_starts, Mapping)
-            else _count_per_local_day(booked_starts, rules.zone)
+            booked_starts if isinstance(booked_starts, Mapping) else _count_per_local_day(booked_starts, rules.zone)
         )
         if per_day.get(start.astimezone(rules.zone).date(), 0) >= rules.max_per_day:
             return "taken", "the agent is fully booked on that day"

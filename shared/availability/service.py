@@ -84,14 +84,12 @@ class AgentAvailability:
         # per-range cache reuses for neighbouring dates.
         margin = timedelta(days=1)
         wide = (start - margin, end + margin)
-        exact = wide if duration is None else (
-            start - self.rules.buffer_before, end + duration + self.rules.buffer_after
+        exact = (
+            wide if duration is None else (start - self.rules.buffer_before, end + duration + self.rules.buffer_after)
         )
         for source in sources:
             busy_start, busy_end = exact if isinstance(source, LocalBookingsSource) else wide
-            intervals.extend(
-                source.busy_intervals(session, agent=agent, start=busy_start, end=busy_end, fresh=fresh)
-            )
+            intervals.extend(source.busy_intervals(session, agent=agent, start=busy_start, end=busy_end, fresh=fresh))
         self.busy = BusyTimeline(intervals)
         self.booked_per_day = (
             booked_per_local_day(

@@ -113,9 +113,7 @@ def _check_slot(
 _INT64 = range(-(2**63), 2**63)
 
 
-def _booking_target(
-    session: Session, *, link: str, meeting_type_id: int
-) -> tuple[Agent, MeetingType, EffectTargets]:
+def _booking_target(session: Session, *, link: str, meeting_type_id: int) -> tuple[Agent, MeetingType, EffectTargets]:
     """The agent behind the link, the meeting type, and what the booking's effects depend on (the
     agent's calendar connection status, the active webhook endpoints), in one statement where
     get_agent_by_link, get_bookable_meeting_type and the effects' own look-ups took four.

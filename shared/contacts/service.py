@@ -71,9 +71,7 @@ def _contact_upsert(dialect: str) -> Any:
     ).returning(Contact)
 
 
-def _upsert_contact(
-    session: Session, *, email: str, first_name: str, last_name: str, company: str
-) -> Contact:
+def _upsert_contact(session: Session, *, email: str, first_name: str, last_name: str, company: str) -> Contact:
     """The contact with this email, created or updated with these details in one statement.
 
     `INSERT … ON CONFLICT (email) DO UPDATE … RETURNING` (PostgreSQL and SQLite ≥ 3.35): safe against
@@ -82,7 +80,11 @@ def _upsert_contact(
     """
     statement = _contact_upsert(session.get_bind().dialect.name)
     values: dict[str, Any] = {
-        "p_email": email, "p_first_name": first_name, "p_last_name": last_name, "p_company": company, "p_now": utcnow()
+        "p_email": email,
+        "p_first_name": first_name,
+        "p_last_name": last_name,
+        "p_company": company,
+        "p_now": utcnow(),
     }
     return session.scalars(statement, values, execution_options={"populate_existing": True}).one()
 
@@ -182,7 +184,11 @@ def record_event(
         # upsert does not read the events, so it need not flush a deferred event before it.
         with session.no_autoflush:
             record_step(
-                session, name=name, session_id=session_id, occurred_at=event.occurred_at,
-                agent_id=agent_id, meeting_type_id=meeting_type_id,
+                session,
+                name=name,
+                session_id=session_id,
+                occurred_at=event.occurred_at,
+                agent_id=agent_id,
+                meeting_type_id=meeting_type_id,
             )
     return event

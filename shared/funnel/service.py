@@ -116,7 +116,8 @@ def _check_filters(
     return FunnelFilters(
         start=start.astimezone(UTC) if start else None,
         end=end.astimezone(UTC) if end else None,
-        agent_id=agent_id, meeting_type_id=meeting_type_id,
+        agent_id=agent_id,
+        meeting_type_id=meeting_type_id,
         granularity="day" if granularity == "day" else "week",
     )
 
@@ -201,7 +202,10 @@ def _steps(totals: list[int]) -> list[FunnelStep]:
             rate = drop_off / previous if previous else 0.0
         steps.append(
             FunnelStep(
-                name=name, sessions=sessions, conversion=round(conversion, 4), drop_off=drop_off,
+                name=name,
+                sessions=sessions,
+                conversion=round(conversion, 4),
+                drop_off=drop_off,
                 drop_off_rate=round(rate, 4),
             )
         )
@@ -244,7 +248,11 @@ def funnel(
     MeetingTypeNotFound for unknown ids.
     """
     filters = _check_filters(
-        session, start=start, end=end, agent_id=agent_id, meeting_type_id=meeting_type_id,
+        session,
+        start=start,
+        end=end,
+        agent_id=agent_id,
+        meeting_type_id=meeting_type_id,
         granularity=granularity,
     )
     dialect = session.get_bind().dialect.name
@@ -289,7 +297,13 @@ def funnel_csv(result: FunnelResult) -> str:
         median = medians.get(step.name)
         writer.writerow(
             [
-                "total", "", step.name, step.sessions, step.conversion, step.drop_off, step.drop_off_rate,
+                "total",
+                "",
+                step.name,
+                step.sessions,
+                step.conversion,
+                step.drop_off,
+                step.drop_off_rate,
                 "" if median is None else median,
             ]
         )

@@ -126,9 +126,7 @@ def render_booking_email(
     )
 
 
-def render_agent_notice(
-    agent: Agent, *, template: str, context: dict[str, Any], settings: Settings
-) -> RenderedEmail:
+def render_agent_notice(agent: Agent, *, template: str, context: dict[str, Any], settings: Settings) -> RenderedEmail:
     """A notice to an agent about their account (e.g. 'reconnect your calendar'); no invitation."""
     if template not in NOTICE_SUBJECTS:
         raise UnknownEmailTemplate(template)

@@ -30,7 +30,6 @@ def booking_email_jobs(booking: Booking, *, event: str) -> list[PlannedJob]:
     ]
 
 
-
 def plan_agent_notice(
     session: Session, *, agent_id: int, template: str, context: dict[str, Any], dedupe_key: str | None = None
 ) -> None:

@@ -66,9 +66,7 @@ def parse_smtp_url(url: str) -> SmtpConfig:
     )
 
 
-def build_mime(
-    message: EmailMessage, *, mail_from: str, to_name: str = "", reply_to: str | None = None
-) -> MimeMessage:
+def build_mime(message: EmailMessage, *, mail_from: str, to_name: str = "", reply_to: str | None = None) -> MimeMessage:
     """multipart/mixed: [alternative: text, HTML, text/calendar;method=…] + the invite.ics attachment.
 
     The text/calendar alternative is what Gmail/Outlook turn into an invitation card; the attachment
@@ -90,9 +88,7 @@ def build_mime(
     if message.ics:
         method = str(Calendar.from_ical(message.ics).get("method", "REQUEST"))
         mime.add_alternative(message.ics, subtype="calendar", params={"method": method})
-        mime.add_attachment(
-            message.ics.encode(), maintype="application", subtype="ics", filename="invite.ics"
-        )
+        mime.add_attachment(message.ics.encode(), maintype="application", subtype="ics", filename="invite.ics")
     return mime
 
 

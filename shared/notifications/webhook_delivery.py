@@ -107,8 +107,16 @@ def resolve_target(url: str, *, allow_private: bool) -> ResolvedTarget:
     )
 
 
-def _log(context: JobContext, *, endpoint_id: int, job_id: int, event: str, attempt: int,
-         status_code: int | None = None, error: str | None = None) -> None:
+def _log(
+    context: JobContext,
+    *,
+    endpoint_id: int,
+    job_id: int,
+    event: str,
+    attempt: int,
+    status_code: int | None = None,
+    error: str | None = None,
+) -> None:
     with session_scope(context.sessionmaker) as session:
         session.add(
             WebhookDelivery(

@@ -168,9 +168,7 @@ def delete_endpoint(session: Session, *, endpoint_id: int) -> None:
     session.flush()
 
 
-def list_deliveries(
-    session: Session, *, endpoint_id: int | None = None, limit: int = 100
-) -> Sequence[WebhookDelivery]:
+def list_deliveries(session: Session, *, endpoint_id: int | None = None, limit: int = 100) -> Sequence[WebhookDelivery]:
     """The delivery log, newest first: one row per attempt with its HTTP status or error."""
     query = select(WebhookDelivery).order_by(WebhookDelivery.id.desc()).limit(limit)
     if endpoint_id is not None:
@@ -310,7 +308,6 @@ def event_webhook_jobs(
         booking_id=event.booking_id,
         agent_id=event.agent_id,
     )
-
 
 
 def plan_event_webhooks(session: Session, *, event: Event) -> int:

@@ -45,7 +45,6 @@ def enqueue(
     return job
 
 
-
 @cache
 def _insert_jobs(dialect: str) -> Any:
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert

@@ -70,9 +70,7 @@ def _is_due(now: datetime) -> ColumnElement[bool]:
     )
 
 
-def claim_due_jobs(
-    session: Session, *, worker_id: str, now: datetime, limit: int, lease_seconds: float
-) -> list[int]:
+def claim_due_jobs(session: Session, *, worker_id: str, now: datetime, limit: int, lease_seconds: float) -> list[int]:
     """Claim up to `limit` due jobs for this worker and return their ids, oldest due first.
 
     Due: pending with `next_attempt_at <= now`, or running with an expired lease (its worker died or
@@ -270,9 +268,7 @@ def _execute(
                 "last_error": f"gave up after {job.attempts} attempts: {message}"[:ERROR_TEXT_LIMIT],
             }
         asked = error.delay_seconds if isinstance(error, RetryLater) else None
-        delay = (
-            max(MIN_RETRY_DELAY_SECONDS, asked) if asked is not None else retry_delay_seconds(job.attempts, rng=rng)
-        )
+        delay = max(MIN_RETRY_DELAY_SECONDS, asked) if asked is not None else retry_delay_seconds(job.attempts, rng=rng)
         logger.info("job %s (%s) failed, retry in %.1f s: %s", job.id, job.kind, delay, message)
         return JobOutcome.RETRY, {
             "status": JOB_PENDING,

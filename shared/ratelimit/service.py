@@ -315,7 +315,11 @@ class RateLimiter:
             raise
         if batched:
             self._record_sync(
-                key=key, window=start, current=current, previous=previous, written=written,
+                key=key,
+                window=start,
+                current=current,
+                previous=previous,
+                written=written,
                 landed={**others, (key, start): own + 1},
             )
         self._prune_if_due(now)

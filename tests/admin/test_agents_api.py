@@ -21,7 +21,8 @@ def test_create_agent_answers_201_with_link_and_predefined_types(
     client: TestClient, admin_headers: dict[str, str]
 ) -> None:
     response = client.post(
-        AGENTS, json={"name": "Ada <Sales>", "email": "ada@example.com", "timezone": "Europe/Warsaw"},
+        AGENTS,
+        json={"name": "Ada <Sales>", "email": "ada@example.com", "timezone": "Europe/Warsaw"},
         headers=admin_headers,
     )
     assert response.status_code == 201, response.text
@@ -75,8 +76,12 @@ def test_list_agents_shows_calendar_status(
     with session_scope(db) as session:
         session.add(
             CalendarConnection(
-                agent_id=second, provider="google", account_email="second@gmail.com", encrypted_tokens="x",
-                status="needs_reconnect", last_error="invalid_grant: Token has been expired or revoked.",
+                agent_id=second,
+                provider="google",
+                account_email="second@gmail.com",
+                encrypted_tokens="x",
+                status="needs_reconnect",
+                last_error="invalid_grant: Token has been expired or revoked.",
             )
         )
     agents = client.get(AGENTS, headers=admin_headers).json()
@@ -140,14 +145,20 @@ def test_disconnect_calendar_deletes_tokens_and_marks_disconnected(
     with session_scope(db) as session:
         session.add(
             CalendarConnection(
-                agent_id=agent_id, account_email="a@gmail.com", encrypted_tokens="gAAAA-secret", status="connected",
+                agent_id=agent_id,
+                account_email="a@gmail.com",
+                encrypted_tokens="gAAAA-secret",
+                status="connected",
                 scopes=["https://www.googleapis.com/auth/calendar.events"],
             )
         )
     response = client.delete(f"{AGENTS}/{agent_id}/calendar", headers=admin_headers)
     assert response.status_code == 200, response.text
     assert response.json()["calendar"] == {
-        "provider": "google", "status": "disconnected", "account_email": "a@gmail.com", "last_error": None,
+        "provider": "google",
+        "status": "disconnected",
+        "account_email": "a@gmail.com",
+        "last_error": None,
     }
     with session_scope(db) as session:
         connection = session.scalar(select(CalendarConnection).where(CalendarConnection.agent_id == agent_id))

@@ -48,7 +48,9 @@ def test_update_availability_refuses_bad_values_and_changes_nothing(
 def test_update_availability_accepts_tuples_and_normalises(db: sessionmaker[Session]) -> None:
     agent_id, _, _ = committed_agent(db)
     data = AvailabilityInput(
-        timezone="Asia/Kolkata", weekly={"sun": (("14:00", "18:00"), ("08:00", "12:30"))}, max_per_day=3,
+        timezone="Asia/Kolkata",
+        weekly={"sun": (("14:00", "18:00"), ("08:00", "12:30"))},
+        max_per_day=3,
         overrides=[{"date": "2026-08-15"}],
     )
     with session_scope(db) as session:

@@ -14,9 +14,17 @@ BOOKINGS = "/api/v1/admin/bookings"
 def _book(client: TestClient, link: str, meeting_type_id: int, start: str, email: str) -> dict[str, object]:
     response = client.post(
         f"/api/v1/links/{link}/bookings",
-        json={"meeting_type_id": meeting_type_id, "start": start, "timezone": "Europe/Warsaw", "first_name": "Ada",
-              "last_name": "Lovelace", "company_name": "AE", "email": email, "description": "Call me",
-              "session_id": "s-" + email.split("@")[0]},
+        json={
+            "meeting_type_id": meeting_type_id,
+            "start": start,
+            "timezone": "Europe/Warsaw",
+            "first_name": "Ada",
+            "last_name": "Lovelace",
+            "company_name": "AE",
+            "email": email,
+            "description": "Call me",
+            "session_id": "s-" + email.split("@")[0],
+        },
     )
     assert response.status_code == 201, response.text
     body: dict[str, object] = response.json()
@@ -35,8 +43,13 @@ def booked(client: TestClient, db: sessionmaker[Session]) -> dict[str, int]:
     third = _book(client, a_link, a_types["Assistance"], "2026-06-03T09:00:00+02:00", "three@example.com")
     other = _book(client, b_link, b_types["Demo"], "2026-06-02T09:00:00+02:00", "four@example.com")
     return {
-        "a": a, "b": b, "first": int(str(first["id"])), "cancelled": int(str(cancelled["id"])),
-        "third": int(str(third["id"])), "other": int(str(other["id"])), "demo": a_types["Demo"],
+        "a": a,
+        "b": b,
+        "first": int(str(first["id"])),
+        "cancelled": int(str(cancelled["id"])),
+        "third": int(str(third["id"])),
+        "other": int(str(other["id"])),
+        "demo": a_types["Demo"],
     }
 
 
@@ -58,7 +71,10 @@ def test_lists_bookings_by_start_with_their_details(
     assert first["agent"] == {"id": booked["a"], "name": "Agent A"}
     assert first["meeting_type"] == {"id": booked["demo"], "name": "Demo", "duration_minutes": 30}
     assert (first["status"], first["email"], first["timezone"], first["session_id"]) == (
-        "confirmed", "one@example.com", "Europe/Warsaw", "s-one",
+        "confirmed",
+        "one@example.com",
+        "Europe/Warsaw",
+        "s-one",
     )
     assert first["manage_url"].startswith("http://testserver/manage/")
     cancelled = page["items"][2]

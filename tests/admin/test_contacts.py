@@ -26,9 +26,15 @@ def _step(client: TestClient, link: str, name: str, **context: Any) -> None:
 
 def _book(client: TestClient, link: str, meeting_type_id: int, start: str, **fields: Any) -> dict[str, Any]:
     body = {
-        "meeting_type_id": meeting_type_id, "start": start, "timezone": "Europe/Warsaw", "first_name": "Ada",
-        "last_name": "Lovelace", "company_name": "Analytical Engines", "email": "Ada@Example.com",
-        "description": "<script>alert(1)</script>", **fields,
+        "meeting_type_id": meeting_type_id,
+        "start": start,
+        "timezone": "Europe/Warsaw",
+        "first_name": "Ada",
+        "last_name": "Lovelace",
+        "company_name": "Analytical Engines",
+        "email": "Ada@Example.com",
+        "description": "<script>alert(1)</script>",
+        **fields,
     }
     response = client.post(f"/api/v1/links/{link}/bookings", json=body)
     assert response.status_code == 201, response.text
@@ -50,8 +56,16 @@ def people(client: TestClient, db: sessionmaker[Session], clock: Clock) -> dict[
 
     clock.advance(timedelta(minutes=5))
     bob = _book(
-        client, link, types["Onboarding"], "2026-06-03T09:00:00+02:00", first_name="Bob", last_name="Builder",
-        company_name="Builder & Co 100%", email="bob@example.com", description="", visitor_id="v-bob",
+        client,
+        link,
+        types["Onboarding"],
+        "2026-06-03T09:00:00+02:00",
+        first_name="Bob",
+        last_name="Builder",
+        company_name="Builder & Co 100%",
+        email="bob@example.com",
+        description="",
+        visitor_id="v-bob",
     )
     clock.advance(timedelta(minutes=1))
     token = bob["manage_url"].rsplit("/", 1)[-1]
@@ -74,15 +88,25 @@ def test_profile_shows_anonymous_steps_booking_and_booked_time(
 ) -> None:
     [ada] = _search(client, admin_headers, email="ada@example.com")
     assert (ada["email"], ada["first_name"], ada["last_name"], ada["company"]) == (
-        "Ada@example.com", "Ada", "Lovelace", "Analytical Engines",  # the widget API lower-cases the domain
+        "Ada@example.com",
+        "Ada",
+        "Lovelace",
+        "Analytical Engines",  # the widget API lower-cases the domain
     )
     assert ada["visitor_ids"] == ["v-ada"]
     timeline = ada["timeline"]
     assert [e["name"] for e in timeline] == [
-        "booking_confirmed", "calendar_4th_step_submit", "calendar_3rd_step", "calendar_2nd_step", "calendar_1st_step",
+        "booking_confirmed",
+        "calendar_4th_step_submit",
+        "calendar_3rd_step",
+        "calendar_2nd_step",
+        "calendar_1st_step",
     ]
     assert [e["occurred_at"] for e in timeline] == [
-        "2026-06-01T06:01:50Z", "2026-06-01T06:01:50Z", "2026-06-01T06:00:50Z", "2026-06-01T06:00:20Z",
+        "2026-06-01T06:01:50Z",
+        "2026-06-01T06:01:50Z",
+        "2026-06-01T06:00:50Z",
+        "2026-06-01T06:00:20Z",
         "2026-06-01T06:00:00Z",
     ]
     assert all(e["session_id"] == "s-ada" and e["visitor_id"] == "v-ada" for e in timeline)
@@ -93,16 +117,23 @@ def test_profile_shows_anonymous_steps_booking_and_booked_time(
     assert third["chosen_start"] == "2026-06-02T07:00:00Z"
     assert timeline[0]["attributes"] == {"booking_id": people["ada"]["id"]}
     assert timeline[1]["attributes"] == {
-        "first_name": "Ada", "last_name": "Lovelace", "company_name": "Analytical Engines",
-        "email": "Ada@example.com", "description": "<script>alert(1)</script>",
+        "first_name": "Ada",
+        "last_name": "Lovelace",
+        "company_name": "Analytical Engines",
+        "email": "Ada@example.com",
+        "description": "<script>alert(1)</script>",
     }
     assert timeline[4]["attributes"] == {}
     assert ada["bookings"] == [
         {
-            "booking_id": people["ada"]["id"], "start": "2026-06-02T07:00:00Z", "end": "2026-06-02T07:30:00Z",
-            "status": "confirmed", "invitee_timezone": "Europe/Warsaw",
+            "booking_id": people["ada"]["id"],
+            "start": "2026-06-02T07:00:00Z",
+            "end": "2026-06-02T07:30:00Z",
+            "status": "confirmed",
+            "invitee_timezone": "Europe/Warsaw",
             "meeting_type": {"id": people["types"]["Demo"], "name": "Demo", "duration_minutes": 30},
-            "agent": {"id": people["agent_id"], "name": "Grace"}, "cancelled_at": None,
+            "agent": {"id": people["agent_id"], "name": "Grace"},
+            "cancelled_at": None,
         }
     ]
 
@@ -112,7 +143,9 @@ def test_cancelled_booking_shows_on_the_profile(
 ) -> None:
     [bob] = _search(client, admin_headers, email="bob@example.com")
     assert [e["name"] for e in bob["timeline"]] == [
-        "booking_cancelled", "booking_confirmed", "calendar_4th_step_submit",
+        "booking_cancelled",
+        "booking_confirmed",
+        "calendar_4th_step_submit",
     ]
     assert [(b["status"], b["cancelled_at"]) for b in bob["bookings"]] == [("cancelled", "2026-06-01T06:07:50Z")]
 

@@ -53,28 +53,51 @@ def data(db: sessionmaker[Session]) -> dict[str, int]:
     demo, onboarding = a_types["Demo"], a_types["Onboarding"]
     rows: list[tuple[str, str, int, str, int, int]] = [
         # session, step, day, time, agent, meeting type
-        ("s1", S1, 1, "10:00:00", a, demo), ("s1", S2, 1, "10:00:30", a, demo),
-        ("s1", S3, 1, "10:01:30", a, demo), ("s1", S4, 1, "10:03:30", a, demo),
-        ("s2", S1, 1, "11:00:00", a, demo), ("s2", S2, 1, "11:00:10", a, demo), ("s2", S1, 1, "11:00:20", a, demo),
-        ("s2", S2, 1, "11:00:40", a, demo), ("s2", S3, 1, "11:01:00", a, demo),
-        ("s3", S1, 1, "12:00:00", a, onboarding), ("s3", S1, 1, "12:00:05", a, onboarding),
+        ("s1", S1, 1, "10:00:00", a, demo),
+        ("s1", S2, 1, "10:00:30", a, demo),
+        ("s1", S3, 1, "10:01:30", a, demo),
+        ("s1", S4, 1, "10:03:30", a, demo),
+        ("s2", S1, 1, "11:00:00", a, demo),
+        ("s2", S2, 1, "11:00:10", a, demo),
+        ("s2", S1, 1, "11:00:20", a, demo),
+        ("s2", S2, 1, "11:00:40", a, demo),
+        ("s2", S3, 1, "11:01:00", a, demo),
+        ("s3", S1, 1, "12:00:00", a, onboarding),
+        ("s3", S1, 1, "12:00:05", a, onboarding),
         ("s3", S1, 1, "12:00:06", a, onboarding),
-        ("s4", S1, 1, "13:00:00", a, onboarding), ("s4", S2, 1, "13:01:40", a, demo),
-        ("s5", S1, 2, "09:00:00", a, onboarding), ("s5", S2, 2, "09:00:20", a, onboarding),
-        ("s5", S3, 2, "09:00:50", a, onboarding), ("s5", S4, 2, "09:01:50", a, onboarding),
-        ("s6", S1, 2, "10:00:00", b, b_types["Demo"]), ("s6", S2, 2, "10:00:40", b, b_types["Demo"]),
-        ("s7", S1, 8, "10:00:00", a, demo), ("s7", S2, 8, "10:01:00", a, demo),
-        ("s7", S3, 8, "10:01:10", a, demo), ("s7", S4, 8, "10:02:10", a, demo),
+        ("s4", S1, 1, "13:00:00", a, onboarding),
+        ("s4", S2, 1, "13:01:40", a, demo),
+        ("s5", S1, 2, "09:00:00", a, onboarding),
+        ("s5", S2, 2, "09:00:20", a, onboarding),
+        ("s5", S3, 2, "09:00:50", a, onboarding),
+        ("s5", S4, 2, "09:01:50", a, onboarding),
+        ("s6", S1, 2, "10:00:00", b, b_types["Demo"]),
+        ("s6", S2, 2, "10:00:40", b, b_types["Demo"]),
+        ("s7", S1, 8, "10:00:00", a, demo),
+        ("s7", S2, 8, "10:01:00", a, demo),
+        ("s7", S3, 8, "10:01:10", a, demo),
+        ("s7", S4, 8, "10:02:10", a, demo),
         ("s8", S4, 8, "12:00:00", a, demo),
     ]
     with session_scope(db) as session:
         for session_id, name, day, hms, agent_id, meeting_type_id in rows:
             record_event(
-                session, name=name, contact_id=None, agent_id=agent_id, meeting_type_id=meeting_type_id,
-                session_id=session_id, occurred_at=_at(day, hms),
+                session,
+                name=name,
+                contact_id=None,
+                agent_id=agent_id,
+                meeting_type_id=meeting_type_id,
+                session_id=session_id,
+                occurred_at=_at(day, hms),
             )
-        record_event(session, name="booking_confirmed", contact_id=None, agent_id=a, session_id="s1",
-                     occurred_at=_at(1, "10:03:30"))
+        record_event(
+            session,
+            name="booking_confirmed",
+            contact_id=None,
+            agent_id=a,
+            session_id="s1",
+            occurred_at=_at(1, "10:03:30"),
+        )
         record_event(session, name=S1, contact_id=None, agent_id=a, session_id=None, occurred_at=_at(1, "14:00:00"))
     return {"a": a, "b": b, "demo": demo, "onboarding": onboarding}
 
@@ -155,7 +178,10 @@ def test_filter_by_date_selects_sessions_that_started_inside(db: sessionmaker[Se
 
 def test_filters_combine(db: sessionmaker[Session], data: dict[str, int]) -> None:
     result = _run(
-        db, agent_id=data["a"], start=datetime(2026, 6, 1, tzinfo=UTC), end=datetime(2026, 6, 8, tzinfo=UTC),
+        db,
+        agent_id=data["a"],
+        start=datetime(2026, 6, 1, tzinfo=UTC),
+        end=datetime(2026, 6, 8, tzinfo=UTC),
         granularity="week",
     )
     assert _sessions(result) == [5, 4, 3, 2]
@@ -195,9 +221,7 @@ def test_a_step_recorded_before_the_previous_one_is_not_a_negative_duration(db: 
         ({"meeting_type_id": 999}, MeetingTypeNotFound, "meeting type not found"),
     ],
 )
-def test_bad_filters(
-    db: sessionmaker[Session], filters: dict[str, Any], error: type[Exception], reason: str
-) -> None:
+def test_bad_filters(db: sessionmaker[Session], filters: dict[str, Any], error: type[Exception], reason: str) -> None:
     with pytest.raises(error, match=reason):
         _run(db, **filters)
 
@@ -206,7 +230,13 @@ def test_csv_export(db: sessionmaker[Session], data: dict[str, int]) -> None:
     text = funnel_csv(_run(db, start=_at(1, "12:00:00"), end=_at(2, "09:00:30")))
     rows = list(csv.reader(io.StringIO(text)))
     assert rows[0] == [
-        "section", "period", "step", "sessions", "conversion", "drop_off", "drop_off_rate",
+        "section",
+        "period",
+        "step",
+        "sessions",
+        "conversion",
+        "drop_off",
+        "drop_off_rate",
         "median_seconds_from_previous_step",
     ]
     assert rows[1:5] == [
@@ -232,8 +262,12 @@ def test_funnel_api(
 ) -> None:
     response = client.get(
         "/api/v1/admin/funnel",
-        params={"from": "2026-06-01T14:00:00+02:00", "to": "2026-06-02T09:00:30Z", "agent_id": data["a"],
-                "granularity": "day"},
+        params={
+            "from": "2026-06-01T14:00:00+02:00",
+            "to": "2026-06-02T09:00:30Z",
+            "agent_id": data["a"],
+            "granularity": "day",
+        },
         headers=admin_headers,
     )
     assert response.status_code == 200, response.text
@@ -254,8 +288,11 @@ def test_funnel_api(
         {"from_step": S3, "to_step": S4, "median_seconds": 60.0, "sessions": 1},
     ]
     assert body["filters"] == {
-        "from": "2026-06-01T12:00:00Z", "to": "2026-06-02T09:00:30Z", "agent_id": data["a"],
-        "meeting_type_id": None, "granularity": "day",
+        "from": "2026-06-01T12:00:00Z",
+        "to": "2026-06-02T09:00:30Z",
+        "agent_id": data["a"],
+        "meeting_type_id": None,
+        "granularity": "day",
     }
     weekly = client.get(
         "/api/v1/admin/funnel", params={"meeting_type_id": data["demo"], "granularity": "week"}, headers=admin_headers
@@ -320,7 +357,10 @@ def test_matches_the_reference_definition(db: sessionmaker[Session], sessions: l
         for number, events in enumerate(sessions):
             for step, seconds in events:
                 record_event(
-                    session, name=STEP_EVENTS[step], contact_id=None, session_id=f"h{number}",
+                    session,
+                    name=STEP_EVENTS[step],
+                    contact_id=None,
+                    session_id=f"h{number}",
                     occurred_at=origin + timedelta(seconds=seconds),
                 )
     result = _run(db, granularity="week")

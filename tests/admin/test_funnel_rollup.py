@@ -32,8 +32,14 @@ ORIGIN = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
 def _rows(session: Session) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
     sessions = session.execute(
         select(
-            FunnelSession.session_id, FunnelSession.agent_id, FunnelSession.first_at, FunnelSession.top_step,
-            FunnelSession.step1_at, FunnelSession.step2_at, FunnelSession.step3_at, FunnelSession.step4_at,
+            FunnelSession.session_id,
+            FunnelSession.agent_id,
+            FunnelSession.first_at,
+            FunnelSession.top_step,
+            FunnelSession.step1_at,
+            FunnelSession.step2_at,
+            FunnelSession.step3_at,
+            FunnelSession.step4_at,
         ).order_by(FunnelSession.session_id)
     ).all()
     types = session.execute(
@@ -59,8 +65,15 @@ def _random_events(agents: list[int], types: list[int], seed: int) -> list[dict[
                     "occurred_at": ORIGIN + timedelta(seconds=rng.randint(0, 5 * 86400)),
                 }
             )
-    events.append({"name": STEP_EVENTS[0], "session_id": None, "agent_id": agents[0], "meeting_type_id": None,
-                   "occurred_at": ORIGIN})
+    events.append(
+        {
+            "name": STEP_EVENTS[0],
+            "session_id": None,
+            "agent_id": agents[0],
+            "meeting_type_id": None,
+            "occurred_at": ORIGIN,
+        }
+    )
     return events
 
 
@@ -84,13 +97,24 @@ def test_one_session_row_by_hand(db: sessionmaker[Session]) -> None:
     agent, _, types = committed_agent(db)
     s1, s2, s3, s4 = STEP_EVENTS
     steps = [  # arrival order differs from time order; the first event names no agent
-        (s2, 30, None, types["Demo"]), (s1, 10, agent, types["Onboarding"]), (s1, 0, None, None),
-        (s3, 50, agent, types["Demo"]), (s2, 20, agent, None), ("booking_confirmed", 5, agent, None),
+        (s2, 30, None, types["Demo"]),
+        (s1, 10, agent, types["Onboarding"]),
+        (s1, 0, None, None),
+        (s3, 50, agent, types["Demo"]),
+        (s2, 20, agent, None),
+        ("booking_confirmed", 5, agent, None),
     ]
     with session_scope(db) as session:
         for name, seconds, agent_id, type_id in steps:
-            record_event(session, name=name, contact_id=None, agent_id=agent_id, meeting_type_id=type_id,
-                         session_id="x", occurred_at=ORIGIN + timedelta(seconds=seconds))
+            record_event(
+                session,
+                name=name,
+                contact_id=None,
+                agent_id=agent_id,
+                meeting_type_id=type_id,
+                session_id="x",
+                occurred_at=ORIGIN + timedelta(seconds=seconds),
+            )
     with session_scope(db) as session:
         sessions, links = _rows(session)
     at = [ORIGIN + timedelta(seconds=s) for s in (0, 20, 50)]
@@ -100,7 +124,9 @@ def test_one_session_row_by_hand(db: sessionmaker[Session]) -> None:
         result = funnel(session, meeting_type_id=types["Onboarding"])
     assert [s.sessions for s in result.steps] == [1, 1, 1, 0]
     assert [(d.median_seconds, d.sessions) for d in result.median_seconds_between_steps] == [
-        (20.0, 1), (30.0, 1), (None, 0)
+        (20.0, 1),
+        (30.0, 1),
+        (None, 0),
     ]
 
 

@@ -29,15 +29,26 @@ def test_create_appends_at_the_end_and_lists_inactive_types(
     agent_id, link, _ = committed_agent(db)
     response = client.post(
         f"{ADMIN}/agents/{agent_id}/meeting-types",
-        json={"name": "Deep dive <API>", "duration_minutes": 90, "description": "Bring questions & logs",
-              "colour": "#AA00ff", "active": False},
+        json={
+            "name": "Deep dive <API>",
+            "duration_minutes": 90,
+            "description": "Bring questions & logs",
+            "colour": "#AA00ff",
+            "active": False,
+        },
         headers=admin_headers,
     )
     assert response.status_code == 201, response.text
     created = response.json()
     assert created == {
-        "id": created["id"], "agent_id": agent_id, "name": "Deep dive <API>", "duration_minutes": 90,
-        "description": "Bring questions & logs", "colour": "#aa00ff", "active": False, "position": 3,
+        "id": created["id"],
+        "agent_id": agent_id,
+        "name": "Deep dive <API>",
+        "duration_minutes": 90,
+        "description": "Bring questions & logs",
+        "colour": "#aa00ff",
+        "active": False,
+        "position": 3,
     }
     assert _names(client, agent_id, admin_headers) == ["Demo", "Onboarding", "Assistance", "Deep dive <API>"]
     # Inactive: listed for the admin, not offered in the widget.
@@ -52,11 +63,16 @@ def test_create_with_defaults(client: TestClient, db: sessionmaker[Session], adm
     )
     assert response.status_code == 201, response.text
     assert (response.json()["description"], response.json()["colour"], response.json()["active"]) == (
-        "", "#2563eb", True,
+        "",
+        "#2563eb",
+        True,
     )
     public = client.get(f"/api/v1/links/{link}").json()
     assert public["meeting_types"][-1] == {
-        "id": response.json()["id"], "name": "Chat", "duration_minutes": 5, "description": "",
+        "id": response.json()["id"],
+        "name": "Chat",
+        "duration_minutes": 5,
+        "description": "",
     }
 
 
@@ -168,9 +184,16 @@ def test_delete_is_soft_and_bookings_keep_their_type(
     agent_id, link, types = committed_agent(db)
     booked = client.post(
         f"/api/v1/links/{link}/bookings",
-        json={"meeting_type_id": types["Demo"], "start": "2026-06-02T09:00:00+02:00", "timezone": "Europe/Warsaw",
-              "first_name": "Ada", "last_name": "Lovelace", "company_name": "AE", "email": "ada@example.com",
-              "description": ""},
+        json={
+            "meeting_type_id": types["Demo"],
+            "start": "2026-06-02T09:00:00+02:00",
+            "timezone": "Europe/Warsaw",
+            "first_name": "Ada",
+            "last_name": "Lovelace",
+            "company_name": "AE",
+            "email": "ada@example.com",
+            "description": "",
+        },
     )
     assert booked.status_code == 201, booked.text
 
@@ -179,7 +202,8 @@ def test_delete_is_soft_and_bookings_keep_their_type(
     assert response.content == b""
     assert _names(client, agent_id, admin_headers) == ["Onboarding", "Assistance"]
     assert [t["name"] for t in client.get(f"/api/v1/links/{link}").json()["meeting_types"]] == [
-        "Onboarding", "Assistance",
+        "Onboarding",
+        "Assistance",
     ]
     slots = client.get(
         f"/api/v1/links/{link}/slots",

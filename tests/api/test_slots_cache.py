@@ -53,10 +53,20 @@ def _core_booking(db: sessionmaker[Session], *, agent_id: int, meeting_type_id: 
     with engine.begin() as connection:
         connection.execute(
             insert(Booking).values(
-                agent_id=agent_id, meeting_type_id=meeting_type_id, contact_id=contact_id, start_at=start,
-                end_at=start + timedelta(minutes=30), invitee_timezone="Europe/Warsaw", first_name="X",
-                last_name="Y", company_name="Z", email="x@example.com", description="",
-                manage_token=secrets.token_urlsafe(24), status="confirmed", created_at=start,
+                agent_id=agent_id,
+                meeting_type_id=meeting_type_id,
+                contact_id=contact_id,
+                start_at=start,
+                end_at=start + timedelta(minutes=30),
+                invitee_timezone="Europe/Warsaw",
+                first_name="X",
+                last_name="Y",
+                company_name="Z",
+                email="x@example.com",
+                description="",
+                manage_token=secrets.token_urlsafe(24),
+                status="confirmed",
+                created_at=start,
             )
         )
         if bump_version:
@@ -113,9 +123,7 @@ def test_the_answer_follows_the_clock(client: TestClient, db: sessionmaker[Sessi
 def test_bad_input_is_refused_before_any_cached_answer(client: TestClient, db: sessionmaker[Session]) -> None:
     agent_id, link, types = committed_agent(db)
     _slots(client, link, types["Demo"])
-    client.get(
-        f"/api/v1/links/{link}/days", params={"meeting_type_id": types["Demo"], "month": "2026-06", "tz": "UTC"}
-    )
+    client.get(f"/api/v1/links/{link}/days", params={"meeting_type_id": types["Demo"], "month": "2026-06", "tz": "UTC"})
     base = {"meeting_type_id": types["Demo"], "date": DAY, "tz": "Europe/Warsaw"}
     assert client.get(f"/api/v1/links/{link}/slots", params={**base, "tz": "Mars/Base"}).status_code == 422
     assert client.get(f"/api/v1/links/{link}/slots", params={**base, "date": "2026-13-01"}).status_code == 422
@@ -134,6 +142,7 @@ def test_bad_input_is_refused_before_any_cached_answer(client: TestClient, db: s
         connection.execute(update(Agent).where(Agent.id == agent_id).values(active=False))
     other = client.get(f"/api/v1/links/{link}/slots", params={**base, "meeting_type_id": types["Onboarding"]})
     assert other.status_code == 404
+
 
 def test_an_availability_edit_through_the_admin_api_shows_at_once(
     client: TestClient, db: sessionmaker[Session]

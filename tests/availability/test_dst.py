@@ -172,9 +172,7 @@ def test_meetings_that_span_the_change_last_their_real_length_and_stay_inside_th
     assert starts(rules, WARSAW_SPRING) == ["03-29 01:00Z", "03-29 01:30Z"]
     # On the fall-back night a 00:00–05:00 window lasts six real hours: a 5.5-hour meeting fits.
     rules = agent("Europe/Warsaw", windows={WARSAW_AUTUMN: [SMALL_HOURS]})
-    assert starts(rules, WARSAW_AUTUMN, duration=timedelta(hours=5, minutes=30)) == [
-        "10-24 22:00Z", "10-24 22:30Z"
-    ]
+    assert starts(rules, WARSAW_AUTUMN, duration=timedelta(hours=5, minutes=30)) == ["10-24 22:00Z", "10-24 22:30Z"]
 
 
 def test_busy_times_that_cross_the_change_block_exactly_the_slots_they_touch() -> None:

@@ -189,9 +189,7 @@ def test_days_with_free_slots_are_the_display_dates_of_the_free_slots(
     intervals=st.lists(st.tuples(st.integers(0, 600), st.integers(-5, 120)), max_size=25),
     query=st.tuples(st.integers(-30, 700), st.integers(1, 120)),
 )
-def test_busy_timeline_overlap_matches_a_linear_scan(
-    intervals: list[tuple[int, int]], query: tuple[int, int]
-) -> None:
+def test_busy_timeline_overlap_matches_a_linear_scan(intervals: list[tuple[int, int]], query: tuple[int, int]) -> None:
     origin = datetime(2026, 6, 1, tzinfo=UTC)
     busy = [Interval(origin + start * MINUTE, origin + (start + length) * MINUTE) for start, length in intervals]
     start, end = origin + query[0] * MINUTE, origin + (query[0] + query[1]) * MINUTE

@@ -57,7 +57,12 @@ def local_starts(
     session: Session, agent: Agent, meeting_type: MeetingType, day: date, zone: ZoneInfo = WARSAW
 ) -> list[str]:
     slots = available_slots(
-        session, agent=agent, meeting_type=meeting_type, day=day, display_zone=zone, now=NOW,
+        session,
+        agent=agent,
+        meeting_type=meeting_type,
+        day=day,
+        display_zone=zone,
+        now=NOW,
         sources=default_sources(),
     )
     return [slot.start.astimezone(zone).strftime("%H:%M") for slot in slots]
@@ -65,7 +70,12 @@ def local_starts(
 
 def days(session: Session, agent: Agent, meeting_type: MeetingType, zone: ZoneInfo = WARSAW) -> list[str]:
     found = available_days(
-        session, agent=agent, meeting_type=meeting_type, month="2026-06", display_zone=zone, now=NOW,
+        session,
+        agent=agent,
+        meeting_type=meeting_type,
+        month="2026-06",
+        display_zone=zone,
+        now=NOW,
         sources=default_sources(),
     )
     return [d.isoformat() for d in found if d <= date(2026, 6, 10)]
@@ -170,7 +180,12 @@ def test_a_date_in_the_invitees_zone_maps_to_the_right_agent_slots(db: sessionma
         add_booking(session, agent, demo, warsaw(TUESDAY, "15:00"))
         # Wednesday 3 June in Auckland is Tuesday 14:00 to Wednesday 14:00 in Warsaw.
         slots = available_slots(
-            session, agent=agent, meeting_type=demo, day=date(2026, 6, 3), display_zone=auckland, now=NOW,
+            session,
+            agent=agent,
+            meeting_type=demo,
+            day=date(2026, 6, 3),
+            display_zone=auckland,
+            now=NOW,
             sources=default_sources(),
         )
         # Tuesday 14:00–16:30 in Warsaw (15:00 is booked) is 00:00–02:30 on Wednesday in Auckland;

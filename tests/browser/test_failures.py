@@ -43,8 +43,13 @@ def test_slot_taken_meanwhile_brings_back_fresh_hours(page: Page, live_server: L
     # Someone else books the same time through the API just before our visitor submits.
     other = httpx.post(
         f"{live_server.base_url}/api/v1/links/{link}/bookings",
-        json={**FORM, "email": "other@example.com", "meeting_type_id": types["Demo"], "start": start,
-              "timezone": "UTC"},
+        json={
+            **FORM,
+            "email": "other@example.com",
+            "meeting_type_id": types["Demo"],
+            "start": start,
+            "timezone": "UTC",
+        },
     )
     assert other.status_code == 201, other.text
     booking.get_by_role("button", name="Book the call").click()

@@ -41,19 +41,19 @@ def counts(settings: Settings) -> dict[str, int]:
         with session_scope(build_sessionmaker(engine)) as session:
             result = demo_counts(session)
             for step in STEPS:
-                result[step] = session.scalar(
-                    select(func.count(func.distinct(Event.session_id))).where(Event.name == step)
-                ) or 0
-            result["cancelled"] = session.scalar(
-                select(func.count()).select_from(Booking).where(Booking.status == "cancelled")
-            ) or 0
+                result[step] = (
+                    session.scalar(select(func.count(func.distinct(Event.session_id))).where(Event.name == step)) or 0
+                )
+            result["cancelled"] = (
+                session.scalar(select(func.count()).select_from(Booking).where(Booking.status == "cancelled")) or 0
+            )
             manager = session.scalar(select(Agent).where(Agent.email == "manager@example.com"))
             assert manager is not None
             assert manager.role == "manager"
             assert verify_password("demo", manager.password_hash)
-            result["pending_jobs"] = session.scalar(
-                select(func.count()).select_from(OutboxJob).where(OutboxJob.status != "done")
-            ) or 0
+            result["pending_jobs"] = (
+                session.scalar(select(func.count()).select_from(OutboxJob).where(OutboxJob.status != "done")) or 0
+            )
             return result
     finally:
         engine.dispose()

@@ -32,7 +32,11 @@ APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
 # When the demo was seeded: the demo spreads six weeks of sessions before it and bookings after it.
 SEEDED_AT = datetime.now(UTC)
 ENV_CLEARED = (
-    "SMTP_URL", "GOOGLE_CLIENT_ID", "GOOGLE_CLIENT_SECRET", "GOOGLE_REDIRECT_URI", "MEETINGS_BASE_URL",
+    "SMTP_URL",
+    "GOOGLE_CLIENT_ID",
+    "GOOGLE_CLIENT_SECRET",
+    "GOOGLE_REDIRECT_URI",
+    "MEETINGS_BASE_URL",
 )
 
 
@@ -85,7 +89,9 @@ class DemoDatabase:
         with session_scope(self.sessions) as session:
             session.add(
                 DashboardSession(
-                    token_hash=accounts.hash_session_token(token), agent_id=self.agent_id(email), created_at=now,
+                    token_hash=accounts.hash_session_token(token),
+                    agent_id=self.agent_id(email),
+                    created_at=now,
                     expires_at=now + accounts.SESSION_LIFETIME,
                 )
             )

@@ -45,9 +45,7 @@ def expected_rows(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def api_funnel(database_url: str, params: dict[str, Any]) -> dict[str, Any]:
     settings = Settings(environment="test", database_url=database_url, admin_token=ADMIN_TOKEN)
     with TestClient(create_app(settings)) as client:
-        response = client.get(
-            "/api/v1/admin/funnel", params=params, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}
-        )
+        response = client.get("/api/v1/admin/funnel", params=params, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     return body
@@ -58,8 +56,13 @@ def service_funnel(demo_db: DemoDatabase, **filters: Any) -> dict[str, Any]:
         result = funnel(session, **filters)
     return {
         "steps": [
-            {"name": s.name, "sessions": s.sessions, "conversion": s.conversion, "drop_off": s.drop_off,
-             "drop_off_rate": s.drop_off_rate}
+            {
+                "name": s.name,
+                "sessions": s.sessions,
+                "conversion": s.conversion,
+                "drop_off": s.drop_off,
+                "drop_off_rate": s.drop_off_rate,
+            }
             for s in result.steps
         ],
         "trend": [{"period": p.period.isoformat(), "sessions": dict(p.sessions)} for p in result.trend],

@@ -146,9 +146,7 @@ def test_an_expired_session_is_signed_out(demo_db: DemoDatabase, dashboard: AppF
 
 
 @pytest.mark.parametrize("smuggled", [False, True])
-def test_an_agents_pages_show_only_their_own_data(
-    demo_db: DemoDatabase, dashboard: AppFactory, smuggled: bool
-) -> None:
+def test_an_agents_pages_show_only_their_own_data(demo_db: DemoDatabase, dashboard: AppFactory, smuggled: bool) -> None:
     ola, james = demo_db.agent_id(OLA), demo_db.agent_id(JAMES)
     token = demo_db.quick_token(OLA)
 
@@ -168,15 +166,14 @@ def test_an_agents_pages_show_only_their_own_data(
         ola_upcoming = set(
             session.scalars(
                 select(Booking.id).where(
-                    Booking.agent_id == ola, Booking.status == STATUS_CONFIRMED,
+                    Booking.agent_id == ola,
+                    Booking.status == STATUS_CONFIRMED,
                     Booking.end_at > datetime.now(UTC),
                 )
             )
         )
         ola_types = list(
-            session.scalars(
-                select(MeetingType.name).where(MeetingType.agent_id == ola).order_by(MeetingType.position)
-            )
+            session.scalars(select(MeetingType.name).where(MeetingType.agent_id == ola).order_by(MeetingType.position))
         )
 
     calendars = page("views/calendars.py")
@@ -196,7 +193,9 @@ def test_an_agents_pages_show_only_their_own_data(
     users = page("views/users.py")
     with session_scope(demo_db.sessions) as session:
         olas_contacts = scoped_contacts.search_contacts(
-            session, actor=session.get(Agent, ola), query=None  # type: ignore[arg-type]
+            session,
+            actor=session.get(Agent, ola),
+            query=None,  # type: ignore[arg-type]
         )
     assert [row["id"] for row in frame(users, "contacts_table")] == [c.id for c in olas_contacts]
 
@@ -214,10 +213,16 @@ def _availability(demo_db: DemoDatabase, agent_id: int) -> dict[str, object]:
         assert agent is not None
         a = agent.availability
         return {
-            "timezone": a.timezone, "agent_timezone": agent.timezone, "weekly": a.weekly, "overrides": a.overrides,
-            "min_notice_minutes": a.min_notice_minutes, "horizon_days": a.horizon_days,
-            "buffer_before_minutes": a.buffer_before_minutes, "buffer_after_minutes": a.buffer_after_minutes,
-            "slot_interval_minutes": a.slot_interval_minutes, "max_per_day": a.max_per_day,
+            "timezone": a.timezone,
+            "agent_timezone": agent.timezone,
+            "weekly": a.weekly,
+            "overrides": a.overrides,
+            "min_notice_minutes": a.min_notice_minutes,
+            "horizon_days": a.horizon_days,
+            "buffer_before_minutes": a.buffer_before_minutes,
+            "buffer_after_minutes": a.buffer_after_minutes,
+            "slot_interval_minutes": a.slot_interval_minutes,
+            "max_per_day": a.max_per_day,
         }
 
 
@@ -256,8 +261,12 @@ def test_saving_hours_and_rules_persists_them(demo_db: DemoDatabase, dashboard: 
         {"date": "2030-01-03", "windows": [["10:00", "12:00"]]},
     ]
     assert (
-        saved["min_notice_minutes"], saved["horizon_days"], saved["buffer_before_minutes"],
-        saved["buffer_after_minutes"], saved["slot_interval_minutes"], saved["max_per_day"],
+        saved["min_notice_minutes"],
+        saved["horizon_days"],
+        saved["buffer_before_minutes"],
+        saved["buffer_after_minutes"],
+        saved["slot_interval_minutes"],
+        saved["max_per_day"],
     ) == (120, 30, 10, 5, 15, 3)
     # The form shows what was stored.
     assert app.text_input(key=f"weekly_{ola}_mon").value == "08:00-11:00, 12:00-16:30"
@@ -457,7 +466,9 @@ def test_a_failed_job_is_shown_with_its_error_and_retried(demo_db: DemoDatabase,
     app = open_page(dashboard, demo_db.quick_token(MANAGER), "views/outbox.py")
     row = next(r for r in frame(app, "outbox_jobs") if r["id"] == job_id)
     assert (row["status"], row["attempts"], row["last error"]) == (
-        "failed", f"{max_attempts}/{max_attempts}", "SMTP said 554 <no thanks>"
+        "failed",
+        f"{max_attempts}/{max_attempts}",
+        "SMTP said 554 <no thanks>",
     )
 
     app.selectbox(key="retry_job_id").set_value(job_id)
@@ -476,8 +487,11 @@ def test_a_stored_email_is_shown_as_text_never_rendered(demo_db: DemoDatabase, d
     html = '<p>Hi <script>alert("x")</script><a href="javascript:alert(1)">**link**</a></p>'
     with session_scope(demo_db.sessions) as session:
         email = EmailMessage(
-            to_address="eve@example.com", subject="New call: **Eve** <img src=x onerror=alert(1)>",
-            text_body="Hello [click](javascript:alert(1)) *Eve*", html_body=html, ics="BEGIN:VCALENDAR",
+            to_address="eve@example.com",
+            subject="New call: **Eve** <img src=x onerror=alert(1)>",
+            text_body="Hello [click](javascript:alert(1)) *Eve*",
+            html_body=html,
+            ics="BEGIN:VCALENDAR",
         )
         session.add(email)
         session.flush()
@@ -563,8 +577,13 @@ def test_connecting_google_gives_a_consent_link_bound_to_the_agent(
     assert len(links) == 1
     consent = links[0].proto.url
     assert consent.startswith("https://accounts.google.com/o/oauth2/auth?")
-    for part in ("client_id=client-id.apps.googleusercontent.com", "code_challenge_method=S256", "state=",
-                 "access_type=offline", "login_hint=ola%40example.com"):
+    for part in (
+        "client_id=client-id.apps.googleusercontent.com",
+        "code_challenge_method=S256",
+        "state=",
+        "access_type=offline",
+        "login_hint=ola%40example.com",
+    ):
         assert part in consent
     with session_scope(demo_db.sessions) as session:
         from shared.models import OAuthState
@@ -583,16 +602,20 @@ def test_a_connection_that_needs_reconnecting_shows_its_error_and_can_be_disconn
     with session_scope(demo_db.sessions) as session:
         session.add(
             CalendarConnection(
-                agent_id=ola, account_email="ola@gmail.example", status="needs_reconnect",
-                last_error="invalid_grant: Token has been expired or revoked.", busy_calendar_ids=["primary", "team"],
+                agent_id=ola,
+                account_email="ola@gmail.example",
+                status="needs_reconnect",
+                last_error="invalid_grant: Token has been expired or revoked.",
+                busy_calendar_ids=["primary", "team"],
             )
         )
     app = open_page(dashboard, demo_db.quick_token(OLA), "views/settings.py")
     shown = texts(app)
     assert "Needs reconnecting" in shown
     assert "Last error: invalid_grant: Token has been expired or revoked." in shown
-    status = {row[""]: row["value"] for row in [r for d in app.dataframe for r in d.value.to_dict("records")]
-              if "" in row}
+    status = {
+        row[""]: row["value"] for row in [r for d in app.dataframe for r in d.value.to_dict("records")] if "" in row
+    }
     assert status["Calendars read for busy times"] == "primary, team"
     assert [b.label for b in app.button if b.key == f"connect_{ola}"] == ["Reconnect Google Calendar"]
 

@@ -114,18 +114,14 @@ FORBIDDEN: dict[str, Call] = {
     "disconnect google": lambda s, a, w: calendars.disconnect_google(
         s, actor=a, agent_id=w.james_id, settings=SETTINGS
     ),
-    "week view": lambda s, a, w: calendars.week_view(
-        s, actor=a, agent_id=w.james_id, week_start=date.today()
-    ),
+    "week view": lambda s, a, w: calendars.week_view(s, actor=a, agent_id=w.james_id, week_start=date.today()),
     "upcoming bookings": lambda s, a, w: bookings.upcoming_bookings(s, actor=a, agent_id=w.james_id, now=NOW),
     "see booking": lambda s, a, w: bookings.get_booking(s, actor=a, booking_id=w.james_booking_id),
     "cancel booking": lambda s, a, w: bookings.cancel_booking(
         s, actor=a, booking_id=w.james_booking_id, reason="mine", now=NOW
     ),
     "funnel of agent": lambda s, a, w: funnel.funnel(s, actor=a, start=None, end=None, agent_id=w.james_id),
-    "funnel of type": lambda s, a, w: funnel.funnel(
-        s, actor=a, start=None, end=None, meeting_type_id=w.james_type_id
-    ),
+    "funnel of type": lambda s, a, w: funnel.funnel(s, actor=a, start=None, end=None, meeting_type_id=w.james_type_id),
     "retry job": lambda s, a, w: outbox.retry_job(s, actor=a, job_id=w.james_job_id),
     "add an agent": lambda s, a, w: agents.create_agent(
         s, actor=a, name="Mallory", email="mallory@example.com", timezone="UTC", role=ROLE_MANAGER, password=None
@@ -146,8 +142,15 @@ def _snapshot(session: Session, world: Fixture) -> tuple[Any, ...]:
     assert job is not None
     agent_count = session.scalar(select(func.count()).select_from(Agent))
     return (
-        james.link, james.password_hash, james.active, availability.weekly, availability.timezone, types,
-        booking.status, job.status, agent_count,
+        james.link,
+        james.password_hash,
+        james.active,
+        availability.weekly,
+        availability.timezone,
+        types,
+        booking.status,
+        job.status,
+        agent_count,
     )
 
 
@@ -166,8 +169,16 @@ def test_an_agent_cannot_touch_another_agents_data(demo_db: DemoDatabase, world:
 @pytest.mark.parametrize(
     "what",
     [
-        "edit hours", "rotate link", "edit type", "cancel booking", "retry job", "funnel of agent", "week view",
-        "add an agent", "set a password", "deactivate",
+        "edit hours",
+        "rotate link",
+        "edit type",
+        "cancel booking",
+        "retry job",
+        "funnel of agent",
+        "week view",
+        "add an agent",
+        "set a password",
+        "deactivate",
     ],
 )
 def test_a_manager_may_do_it(demo_db: DemoDatabase, world: Fixture, what: str) -> None:
@@ -180,9 +191,10 @@ def test_an_agent_may_do_it_to_their_own_data(demo_db: DemoDatabase, world: Fixt
     with session_scope(demo_db.sessions) as session:
         agents.update_availability(session, actor=world.ola, agent_id=own.james_id, data=NEW_HOURS)
         assert agents.rotate_link(session, actor=world.ola, agent_id=world.ola.id).id == world.ola.id
-        assert calendars.week_view(
-            session, actor=world.ola, agent_id=world.ola.id, week_start=date.today()
-        ).agent_id == world.ola.id
+        assert (
+            calendars.week_view(session, actor=world.ola, agent_id=world.ola.id, week_start=date.today()).agent_id
+            == world.ola.id
+        )
 
 
 def test_lists_hold_only_the_agents_own_entries(demo_db: DemoDatabase, world: Fixture) -> None:
@@ -200,7 +212,8 @@ def test_lists_hold_only_the_agents_own_entries(demo_db: DemoDatabase, world: Fi
         assert {j.agent_id for j in jobs} == {ola.id}
         assert {e.id for e in outbox.list_emails(session, actor=ola)} == {world.ola_email_id}
         assert {e.id for e in outbox.list_emails(session, actor=world.manager)} == {
-            world.ola_email_id, world.james_email_id,
+            world.ola_email_id,
+            world.james_email_id,
         }
         with pytest.raises(EmailNotFound):
             outbox.get_email(session, actor=ola, email_id=world.james_email_id)
@@ -219,13 +232,11 @@ def test_an_agents_funnel_is_their_own(demo_db: DemoDatabase, world: Fixture) ->
     assert mine.steps[0].sessions < everyone.steps[0].sessions
 
 
-def test_an_agent_sees_only_their_contacts_and_their_part_of_a_profile(
-    demo_db: DemoDatabase, world: Fixture
-) -> None:
+def test_an_agent_sees_only_their_contacts_and_their_part_of_a_profile(demo_db: DemoDatabase, world: Fixture) -> None:
     with session_scope(demo_db.sessions) as session:
-        theirs = set(
-            session.scalars(select(Event.contact_id).where(Event.agent_id == world.ola.id))
-        ) | set(session.scalars(select(Booking.contact_id).where(Booking.agent_id == world.ola.id)))
+        theirs = set(session.scalars(select(Event.contact_id).where(Event.agent_id == world.ola.id))) | set(
+            session.scalars(select(Booking.contact_id).where(Booking.agent_id == world.ola.id))
+        )
         found = {c.id for c in contacts.search_contacts(session, actor=world.ola, query=None, limit=500)}
         everyone = {c.id for c in contacts.search_contacts(session, actor=world.manager, query=None, limit=500)}
         assert found

@@ -83,9 +83,7 @@ class GoogleStandIn:
         self.method_scopes = _method_scopes()
         self.calendars: dict[str, Calendar] = {
             account_email: Calendar(account_email, "Agent", primary=True),
-            "team@group.calendar.google.com": Calendar(
-                "team@group.calendar.google.com", "Team", access_role="reader"
-            ),
+            "team@group.calendar.google.com": Calendar("team@group.calendar.google.com", "Team", access_role="reader"),
         }
         # What the agent does on the consent screen.
         self.consent = "allow"  # or "deny"
@@ -204,8 +202,13 @@ class GoogleStandIn:
 
 def _google_error(status: int, reason: str, message: str) -> dict[str, Any]:
     domain = "usageLimits" if "RateLimit" in reason or reason == "rateLimitExceeded" else "global"
-    return {"error": {"code": status, "message": message, "errors": [{"domain": domain, "reason": reason,
-                                                                        "message": message}]}}
+    return {
+        "error": {
+            "code": status,
+            "message": message,
+            "errors": [{"domain": domain, "reason": reason, "message": message}],
+        }
+    }
 
 
 def _rfc3339(moment: datetime) -> str:
@@ -249,8 +252,12 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(payload)
 
     def _send_fault(self, fault: Fault) -> None:
-        message = {403: "Rate Limit Exceeded", 429: "Too Many Requests", 500: "Backend Error",
-                   503: "Service Unavailable"}.get(fault.status, "Error")
+        message = {
+            403: "Rate Limit Exceeded",
+            429: "Too Many Requests",
+            500: "Backend Error",
+            503: "Service Unavailable",
+        }.get(fault.status, "Error")
         headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else None
         self._send(fault.status, _google_error(fault.status, fault.reason, message), headers)
 
@@ -336,8 +343,12 @@ class _Handler(BaseHTTPRequestHandler):
             "expires_at": time.time() + ACCESS_TOKEN_SECONDS,
             "revoked": False,
         }
-        return {"access_token": access_token, "expires_in": ACCESS_TOKEN_SECONDS, "token_type": "Bearer",
-                "scope": " ".join(scopes)}
+        return {
+            "access_token": access_token,
+            "expires_in": ACCESS_TOKEN_SECONDS,
+            "token_type": "Bearer",
+            "scope": " ".join(scopes),
+        }
 
     def _token(self) -> None:
         owner = self.owner
@@ -459,8 +470,12 @@ class _Handler(BaseHTTPRequestHandler):
                     if b_start < end and b_end > start
                 ]
             }
-        return 200, {"kind": "calendar#freeBusy", "timeMin": body["timeMin"], "timeMax": body["timeMax"],
-                     "calendars": calendars}
+        return 200, {
+            "kind": "calendar#freeBusy",
+            "timeMin": body["timeMin"],
+            "timeMax": body["timeMax"],
+            "calendars": calendars,
+        }
 
     def _events_insert(self, parts: list[str], body: dict[str, Any]) -> tuple[int, Any]:
         calendar = self.owner._calendar(parts[1])

@@ -181,12 +181,18 @@ def test_connect_needs_the_admin_token_and_a_known_agent(
     google_client: TestClient, db: sessionmaker[Session], admin_headers: dict[str, str]
 ) -> None:
     agent_id, _, _ = committed_agent(db)
-    assert google_client.get(
-        f"/api/v1/admin/agents/{agent_id}/calendar/google/connect", follow_redirects=False
-    ).status_code == 401
-    assert google_client.get(
-        "/api/v1/admin/agents/999999/calendar/google/connect", headers=admin_headers, follow_redirects=False
-    ).status_code == 404
+    assert (
+        google_client.get(
+            f"/api/v1/admin/agents/{agent_id}/calendar/google/connect", follow_redirects=False
+        ).status_code
+        == 401
+    )
+    assert (
+        google_client.get(
+            "/api/v1/admin/agents/999999/calendar/google/connect", headers=admin_headers, follow_redirects=False
+        ).status_code
+        == 404
+    )
 
 
 def test_without_google_configuration_connect_says_how_to_configure(

@@ -119,9 +119,12 @@ def test_changes_made_before_the_first_insert_ran_still_end_in_the_right_state(
 ) -> None:
     moved = book(google_client, connected_agent, "2026-06-02T09:00:00+02:00")
     gone = book(google_client, connected_agent, "2026-06-02T11:00:00+02:00")
-    assert google_client.post(
-        f"/api/v1/bookings/{manage_token(moved)}/reschedule", json={"start": "2026-06-04T10:00:00+02:00"}
-    ).status_code == 200
+    assert (
+        google_client.post(
+            f"/api/v1/bookings/{manage_token(moved)}/reschedule", json={"start": "2026-06-04T10:00:00+02:00"}
+        ).status_code
+        == 200
+    )
     assert google_client.post(f"/api/v1/bookings/{manage_token(gone)}/cancel").status_code == 200
 
     drain(google_settings, worker_clock, db)
@@ -133,17 +136,21 @@ def test_changes_made_before_the_first_insert_ran_still_end_in_the_right_state(
     assert all(job.status == JOB_DONE for job in calendar_jobs(db))
 
 
-def test_agents_without_a_connection_get_no_calendar_jobs(
-    google_client: TestClient, db: sessionmaker[Session]
-) -> None:
+def test_agents_without_a_connection_get_no_calendar_jobs(google_client: TestClient, db: sessionmaker[Session]) -> None:
     from tests.factories import committed_agent
 
     _, link, types = committed_agent(db)
     response = google_client.post(
         f"/api/v1/links/{link}/bookings",
         json={
-            "meeting_type_id": types["Demo"], "start": "2026-06-02T09:00:00+02:00", "timezone": "Europe/Warsaw",
-            "first_name": "A", "last_name": "B", "company_name": "C", "email": "a@example.com", "description": "",
+            "meeting_type_id": types["Demo"],
+            "start": "2026-06-02T09:00:00+02:00",
+            "timezone": "Europe/Warsaw",
+            "first_name": "A",
+            "last_name": "B",
+            "company_name": "C",
+            "email": "a@example.com",
+            "description": "",
         },
     )
     assert response.status_code == 201

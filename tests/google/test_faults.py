@@ -95,7 +95,10 @@ def test_a_worker_killed_between_the_google_call_and_recording_the_job_still_lea
     catch_up(worker_clock)
     with session_scope(db) as session:
         claimed = claim_due_jobs(
-            session, worker_id="doomed-worker", now=worker_clock(), limit=100,
+            session,
+            worker_id="doomed-worker",
+            now=worker_clock(),
+            limit=100,
             lease_seconds=google_settings.worker_lease_seconds,
         )
     assert job.id in claimed

@@ -72,7 +72,8 @@ def test_an_expired_access_token_is_refreshed_and_the_new_one_saved(
     assert len(standin.live_events()) == 1
     assert standin.refresh_count() == 2
     assert stored_tokens(db, google_settings, connected_agent.id).access_token not in (
-        before.access_token, after.access_token
+        before.access_token,
+        after.access_token,
     )
 
 
@@ -130,8 +131,11 @@ def test_a_revoked_grant_marks_needs_reconnect_and_the_product_keeps_working_unt
     assert notice.payload["template"] == "calendar_reconnect"
     assert "invalid_grant" in notice.payload["context"]["error"]
     # Shown to the dashboard / admin API.
-    (listed,) = [a for a in google_client.get("/api/v1/admin/agents", headers=admin_headers).json()
-                 if a["id"] == connected_agent.id]
+    (listed,) = [
+        a
+        for a in google_client.get("/api/v1/admin/agents", headers=admin_headers).json()
+        if a["id"] == connected_agent.id
+    ]
     assert listed["calendar"]["status"] == "needs_reconnect"
     assert "invalid_grant" in listed["calendar"]["last_error"]
 

@@ -65,9 +65,16 @@ def book(client: TestClient, link: str, type_id: int, email: str) -> None:
     response = client.post(
         f"/api/v1/links/{link}/bookings",
         json={
-            "meeting_type_id": type_id, "start": GOOD_START, "timezone": "Europe/Warsaw", "first_name": "Eve",
-            "last_name": "Client", "company_name": "Co", "email": email, "description": "hi",
-            "visitor_id": "v-" + email.split("@")[0], "session_id": "s-" + email.split("@")[0],
+            "meeting_type_id": type_id,
+            "start": GOOD_START,
+            "timezone": "Europe/Warsaw",
+            "first_name": "Eve",
+            "last_name": "Client",
+            "company_name": "Co",
+            "email": email,
+            "description": "hi",
+            "visitor_id": "v-" + email.split("@")[0],
+            "session_id": "s-" + email.split("@")[0],
         },
     )
     assert response.status_code == 201, response.text
@@ -84,8 +91,14 @@ def world(client: TestClient, db: sessionmaker[Session], admin_headers: dict[str
     webhook = client.post("/api/v1/admin/webhooks", json=WEBHOOK, headers=admin_headers)
     assert webhook.status_code == 201, webhook.text
     return World(
-        ada=ada, bob=bob, ada_type=ada_types["Demo"], bob_type=bob_types["Demo"], ada_token=issued.json()["token"],
-        webhook=webhook.json()["id"], ada_email="client-of-ada@example.com", bob_email="client-of-bob@example.com",
+        ada=ada,
+        bob=bob,
+        ada_type=ada_types["Demo"],
+        bob_type=bob_types["Demo"],
+        ada_token=issued.json()["token"],
+        webhook=webhook.json()["id"],
+        ada_email="client-of-ada@example.com",
+        bob_email="client-of-bob@example.com",
     )
 
 
@@ -99,8 +112,9 @@ class Case:
 
 
 CASES = [
-    Case("POST", "/api/v1/admin/agents", None, 403, {"name": "Eve", "email": "eve@team.example.com",
-                                                     "timezone": "UTC"}),
+    Case(
+        "POST", "/api/v1/admin/agents", None, 403, {"name": "Eve", "email": "eve@team.example.com", "timezone": "UTC"}
+    ),
     Case("GET", "/api/v1/admin/agents", 200, 200),
     Case("PUT", "/api/v1/admin/agents/{agent}/availability", 200, 403, AVAILABILITY),
     Case("GET", "/api/v1/admin/agents/{agent}/meeting-types", 200, 403),
@@ -148,8 +162,13 @@ def test_the_table_covers_every_admin_endpoint(client: TestClient) -> None:
         for method in route.methods
     }
     covered = {
-        (case.method, case.path.split("?")[0].replace("{agent}", "{agent_id}").replace("{webhook}", "{endpoint_id}")
-         .replace("{type}", "{meeting_type_id}"))
+        (
+            case.method,
+            case.path.split("?")[0]
+            .replace("{agent}", "{agent_id}")
+            .replace("{webhook}", "{endpoint_id}")
+            .replace("{type}", "{meeting_type_id}"),
+        )
         for case in CASES
     }
     assert routes - covered == set()
@@ -237,9 +256,7 @@ def test_reissue_replaces_and_revoke_ends_the_token(
     assert status_with(new) == 403
 
 
-def test_a_deactivated_agents_token_stops_working(
-    client: TestClient, db: sessionmaker[Session], world: World
-) -> None:
+def test_a_deactivated_agents_token_stops_working(client: TestClient, db: sessionmaker[Session], world: World) -> None:
     with session_scope(db) as session:
         agent = session.get(Agent, world.ada)
         assert agent is not None

@@ -78,7 +78,10 @@ def die_after_handler(real: JobHandler) -> JobHandler:
 
 @pytest.mark.parametrize("crash", [die_after_claim, die_before_handler, die_after_handler], ids=lambda f: f.__name__)
 def test_a_worker_killed_at_any_point_of_a_job_delivers_exactly_once_after_restart(
-    client: TestClient, db: sessionmaker[Session], settings: Settings, start_smtp: Any,  # noqa: F811
+    client: TestClient,
+    db: sessionmaker[Session],
+    settings: Settings,
+    start_smtp: Any,  # noqa: F811
     crash: Callable[[JobHandler], JobHandler | None],
 ) -> None:
     server = start_smtp("plain")
@@ -104,16 +107,20 @@ def test_a_worker_killed_at_any_point_of_a_job_delivers_exactly_once_after_resta
     # A new worker process takes over once the dead worker's lease has expired.
     run_worker(mail_settings, once=True, clock=lambda: utcnow() + timedelta(seconds=LEASE_SECONDS + 1))
     assert len(server.recorder.received) == len(job_ids)
-    assert sorted(m.rcpt_tos[0] for m in server.recorder.received) == sorted(
-        ["grace@example.com", "ada@example.com"]
-    )
+    assert sorted(m.rcpt_tos[0] for m in server.recorder.received) == sorted(["grace@example.com", "ada@example.com"])
     assert {j.status for j in all_jobs(db)} == {JOB_DONE}
 
 
 def form(type_id: int, start: str, email: str = "ada@example.com") -> dict[str, Any]:
     return {
-        "meeting_type_id": type_id, "start": start, "timezone": "Europe/Warsaw", "first_name": "Ada",
-        "last_name": "Lovelace", "company_name": "Engines", "email": email, "description": "Pricing",
+        "meeting_type_id": type_id,
+        "start": start,
+        "timezone": "Europe/Warsaw",
+        "first_name": "Ada",
+        "last_name": "Lovelace",
+        "company_name": "Engines",
+        "email": email,
+        "description": "Pricing",
     }
 
 
@@ -135,8 +142,15 @@ def outage_settings(google_settings: Settings, smtp_port: int) -> Settings:  # n
 
 
 def test_google_and_smtp_down_for_hours_bookings_work_and_everything_is_delivered_after(
-    settings: Settings, outage_settings: Settings, clock: Clock, db: sessionmaker[Session],
-    standin: GoogleStandIn, start_smtp: Any, smtp_port: int, worker_clock: Clock, admin_headers: dict[str, str],  # noqa: F811
+    settings: Settings,
+    outage_settings: Settings,
+    clock: Clock,
+    db: sessionmaker[Session],
+    standin: GoogleStandIn,
+    start_smtp: Any,
+    smtp_port: int,
+    worker_clock: Clock,
+    admin_headers: dict[str, str],  # noqa: F811
 ) -> None:
     with TestClient(create_app(outage_settings, clock=clock)) as client:
         agent_id, link, types = committed_agent(db, email="grace@example.com")

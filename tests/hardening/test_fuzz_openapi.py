@@ -78,9 +78,16 @@ def seeded(migrated_template: Path, tmp_path_factory: pytest.TempPathFactory) ->
         engine.dispose()
         booked = client.post(
             f"/api/v1/links/{link}/bookings",
-            json={"meeting_type_id": type_id, "start": "2026-06-02T09:00:00+02:00", "timezone": "Europe/Warsaw",
-                  "first_name": "Ada", "last_name": "L", "company_name": "E", "email": "ada@example.com",
-                  "description": "d"},
+            json={
+                "meeting_type_id": type_id,
+                "start": "2026-06-02T09:00:00+02:00",
+                "timezone": "Europe/Warsaw",
+                "first_name": "Ada",
+                "last_name": "L",
+                "company_name": "E",
+                "email": "ada@example.com",
+                "description": "d",
+            },
         )
         assert booked.status_code == 201, booked.text
         webhook = client.post(

@@ -33,12 +33,40 @@ EXAMPLES = 20
 INPUTS_TRIED: list[int] = [0]
 
 NASTY = [
-    "<script>alert(1)</script>", "\"><img src=x onerror=alert(1)>", "' OR '1'='1' --",
+    "<script>alert(1)</script>",
+    '"><img src=x onerror=alert(1)>',
+    "' OR '1'='1' --",
     "Robert'); DROP TABLE bookings;--",
-    "\u202eevil\u202c", "zero\u200bwidth\u200d\ufeff", "\x00", "a\x00b", "\x1b[31mred", "\r\nSet-Cookie: x=1",
-    "\ud800", "x\udfffy", "😀" * 30, "👩‍👩‍👧‍👦", "e\u0301" * 40, "שלום עולם", "مرحبا", "Ω≈ç√∫", "", " ", "\t",
-    "a" * 100, "a" * 101, "a" * 2000, "a" * 2001, "x" * 70_000, "%00", "../../etc/passwd", "${jndi:ldap://x}",
-    "{{7*7}}", "null", "NaN", "-1", "9" * 40,
+    "\u202eevil\u202c",
+    "zero\u200bwidth\u200d\ufeff",
+    "\x00",
+    "a\x00b",
+    "\x1b[31mred",
+    "\r\nSet-Cookie: x=1",
+    "\ud800",
+    "x\udfffy",
+    "😀" * 30,
+    "👩‍👩‍👧‍👦",
+    "e\u0301" * 40,
+    "שלום עולם",
+    "مرحبا",
+    "Ω≈ç√∫",
+    "",
+    " ",
+    "\t",
+    "a" * 100,
+    "a" * 101,
+    "a" * 2000,
+    "a" * 2001,
+    "x" * 70_000,
+    "%00",
+    "../../etc/passwd",
+    "${jndi:ldap://x}",
+    "{{7*7}}",
+    "null",
+    "NaN",
+    "-1",
+    "9" * 40,
 ]
 HOSTILE = st.one_of(
     st.sampled_from(NASTY),
@@ -80,17 +108,22 @@ def widget(client: TestClient, db: sessionmaker[Session]) -> Widget:
 
 def form(widget: Widget, **overrides: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
-        "meeting_type_id": widget.type_id, "start": next(widget.free_starts), "timezone": "Europe/Warsaw",
-        "first_name": "Ada", "last_name": "Lovelace", "company_name": "Engines", "email": "ada@example.com",
-        "description": "Hello", "visitor_id": "visitor-1", "session_id": "session-1",
+        "meeting_type_id": widget.type_id,
+        "start": next(widget.free_starts),
+        "timezone": "Europe/Warsaw",
+        "first_name": "Ada",
+        "last_name": "Lovelace",
+        "company_name": "Engines",
+        "email": "ada@example.com",
+        "description": "Hello",
+        "visitor_id": "visitor-1",
+        "session_id": "session-1",
     }
     body.update(overrides)
     return body
 
 
-def send_and_judge(
-    db: sessionmaker[Session], send: Callable[[], Any], accepted: Callable[[Any], None]
-) -> Any:
+def send_and_judge(db: sessionmaker[Session], send: Callable[[], Any], accepted: Callable[[Any], None]) -> Any:
     """Never a 5xx; a 4xx leaves every table as it was; a 2xx is checked by `accepted`."""
     INPUTS_TRIED[0] += 1
     before = table_rows(db)
@@ -126,7 +159,8 @@ def test_booking_form_fields(client: TestClient, db: sessionmaker[Session], widg
                 assert stored["email"].lower() == value.strip().lower()
 
         send_and_judge(
-            db, lambda: client.post(f"/api/v1/links/{widget.link}/bookings", json=form(widget, **{field: value})),
+            db,
+            lambda: client.post(f"/api/v1/links/{widget.link}/bookings", json=form(widget, **{field: value})),
             accepted,
         )
 
@@ -139,8 +173,12 @@ def test_step_event_fields(client: TestClient, db: sessionmaker[Session], widget
     @given(value=HOSTILE)
     def check(value: str) -> None:
         body: dict[str, Any] = {
-            "visitor_id": "visitor-1", "session_id": "session-1", "link": widget.link, "name": "calendar_1st_step",
-            "meeting_type_id": widget.type_id, field: value,
+            "visitor_id": "visitor-1",
+            "session_id": "session-1",
+            "link": widget.link,
+            "name": "calendar_1st_step",
+            "meeting_type_id": widget.type_id,
+            field: value,
         }
 
         def accepted(response: Any) -> None:
@@ -148,8 +186,13 @@ def test_step_event_fields(client: TestClient, db: sessionmaker[Session], widget
             with session_scope(db) as session:
                 event = session.scalars(select(Event).order_by(Event.id.desc())).first()
                 assert event is not None
-                stored = {"visitor_id": event.visitor_id, "session_id": event.session_id, "name": event.name,
-                          "date": event.chosen_date, "start": event.chosen_start}
+                stored = {
+                    "visitor_id": event.visitor_id,
+                    "session_id": event.session_id,
+                    "name": event.name,
+                    "date": event.chosen_date,
+                    "start": event.chosen_start,
+                }
             if field in stored:
                 assert stored[field] == value
 
@@ -168,8 +211,11 @@ def test_query_parameters(
     @SETTINGS
     @given(value=HOSTILE)
     def check(value: str) -> None:
-        params = {"meeting_type_id": str(widget.type_id), "tz": "Europe/Warsaw",
-                  "month" if endpoint == "days" else "date": "2026-06" if endpoint == "days" else "2026-06-02"}
+        params = {
+            "meeting_type_id": str(widget.type_id),
+            "tz": "Europe/Warsaw",
+            "month" if endpoint == "days" else "date": "2026-06" if endpoint == "days" else "2026-06-02",
+        }
         params[param] = value
 
         def accepted(response: Any) -> None:
@@ -213,7 +259,8 @@ def test_cancel_reason_and_reschedule_start(client: TestClient, db: sessionmaker
     @given(value=HOSTILE)
     def check(value: str) -> None:
         send_and_judge(
-            db, lambda: client.post(f"/api/v1/bookings/{token}/reschedule", json={"start": value}),
+            db,
+            lambda: client.post(f"/api/v1/bookings/{token}/reschedule", json={"start": value}),
             lambda response: None,
         )
 

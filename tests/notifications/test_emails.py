@@ -73,8 +73,12 @@ def test_new_booking_emails_agent_and_invitee_with_escaped_content_and_invitatio
     server = start_smtp("auth")
     link, types = _agent(db)
     created = book(
-        client, link, types["Demo"], START,
-        first_name="<script>alert(1)</script>", description="Line one\n<b>bold?</b>",
+        client,
+        link,
+        types["Demo"],
+        START,
+        first_name="<script>alert(1)</script>",
+        description="Line one\n<b>bold?</b>",
     )
 
     assert drain(with_settings(settings, smtp_url=server.url)) == 2
@@ -115,9 +119,7 @@ def test_new_booking_emails_agent_and_invitee_with_escaped_content_and_invitatio
         rows = session.scalars(select(EmailMessage)).all()
         assert {row.to_address for row in rows} == {AGENT_EMAIL, INVITEE_EMAIL}
         assert all(row.transport == "smtp" and row.sent_at is not None for row in rows)
-        assert {row.message_id for row in rows} == {
-            to_agent.message["Message-ID"], to_invitee.message["Message-ID"]
-        }
+        assert {row.message_id for row in rows} == {to_agent.message["Message-ID"], to_invitee.message["Message-ID"]}
 
 
 def test_reschedule_and_cancel_send_updated_invitations(
@@ -287,7 +289,8 @@ def test_starttls_and_implicit_tls_with_auth(
     book(client, link, types["Demo"], "2026-06-02T16:00:00+02:00", email="bob@example.com")
     drain(with_settings(settings, smtp_url=implicit.url))
     assert sorted(r for mail in implicit.recorder.received for r in mail.rcpt_tos) == [
-        "bob@example.com", AGENT_EMAIL,
+        "bob@example.com",
+        AGENT_EMAIL,
     ]
 
 
@@ -311,8 +314,11 @@ def test_agent_notice_email(db: sessionmaker[Session], settings: Settings, start
     agent_id, _, _ = committed_agent(db, name="Grace <Hopper>", email=AGENT_EMAIL)
     with session_scope(db) as session:
         plan_agent_notice(
-            session, agent_id=agent_id, template="calendar_reconnect",
-            context={"error": "invalid_grant <revoked>"}, dedupe_key="notice:test",
+            session,
+            agent_id=agent_id,
+            template="calendar_reconnect",
+            context={"error": "invalid_grant <revoked>"},
+            dedupe_key="notice:test",
         )
         plan_agent_notice(
             session, agent_id=agent_id, template="calendar_reconnect", context={}, dedupe_key="notice:test"

@@ -31,8 +31,14 @@ def _events(db: sessionmaker[Session], name: str) -> list[Event]:
 def test_page_shows_the_booking_escaped_in_the_invitees_zone(client: TestClient, db: sessionmaker[Session]) -> None:
     _, link, types = committed_agent(db, name="Grace <b>Hopper</b>", timezone="America/New_York")
     token = manage_token(
-        book(client, link, types["Demo"], "2026-06-02T15:00:00+02:00", first_name="<script>alert(1)</script>",
-             description="line 1\nline <i>2</i>")
+        book(
+            client,
+            link,
+            types["Demo"],
+            "2026-06-02T15:00:00+02:00",
+            first_name="<script>alert(1)</script>",
+            description="line 1\nline <i>2</i>",
+        )
     )
     page = client.get(f"/manage/{token}")
     assert page.status_code == 200
@@ -106,7 +112,8 @@ def test_reschedule_by_picking_a_day_and_a_time(client: TestClient, db: sessionm
     assert ">09:30<" in day  # labelled in the invitee's zone
 
     response = client.post(
-        f"/manage/{token}/reschedule", data={"date": "2026-06-02", "start": "2026-06-02T12:00:00+00:00"},
+        f"/manage/{token}/reschedule",
+        data={"date": "2026-06-02", "start": "2026-06-02T12:00:00+00:00"},
         follow_redirects=False,
     )
     assert response.status_code == 303
@@ -143,7 +150,9 @@ def test_reschedule_to_a_taken_or_invalid_time_explains_and_changes_nothing(
     assert off_grid.status_code == 422
     booking = _booking(db, token)
     assert (booking.start_at.isoformat(), booking.sequence, booking.status) == (
-        "2026-06-02T07:00:00+00:00", 0, "confirmed",
+        "2026-06-02T07:00:00+00:00",
+        0,
+        "confirmed",
     )
     assert _events(db, "booking_rescheduled") == []
 

@@ -61,7 +61,10 @@ def test_booking_events_are_delivered_signed(
 
     # An endpoint with no filter gets every event: the submit step is written with the booking.
     assert [r.headers["X-Meetings-Event"] for r in webhook_receiver.received] == [
-        "calendar_4th_step_submit", "booking.created", "booking.rescheduled", "booking.cancelled",
+        "calendar_4th_step_submit",
+        "booking.created",
+        "booking.rescheduled",
+        "booking.cancelled",
     ]
     for request in webhook_receiver.received:
         assert request.path == "/hooks"
@@ -82,7 +85,9 @@ def test_booking_events_are_delivered_signed(
 
     log = admin_client.get(f"/api/v1/admin/webhooks/{endpoint['id']}/deliveries", headers=admin_headers).json()
     assert sorted((d["event"], d["status_code"], d["attempt"]) for d in log) == [
-        ("booking.cancelled", 200, 1), ("booking.created", 200, 1), ("booking.rescheduled", 200, 1),
+        ("booking.cancelled", 200, 1),
+        ("booking.created", 200, 1),
+        ("booking.rescheduled", 200, 1),
         ("calendar_4th_step_submit", 200, 1),
     ]
 
@@ -170,8 +175,13 @@ def test_admin_api_refuses_private_and_non_http_urls_by_default(
     client: TestClient, admin_headers: dict[str, str], settings: Settings
 ) -> None:
     for url in (
-        "http://127.0.0.1:9/x", "http://localhost/x", "http://10.1.2.3/x", "http://169.254.169.254/latest",
-        "http://[::1]/x", "ftp://example.com/x", "not a url",
+        "http://127.0.0.1:9/x",
+        "http://localhost/x",
+        "http://10.1.2.3/x",
+        "http://169.254.169.254/latest",
+        "http://[::1]/x",
+        "ftp://example.com/x",
+        "not a url",
     ):
         response = client.post("/api/v1/admin/webhooks", json={"url": url}, headers=admin_headers)
         assert response.status_code == 422, (url, response.text)
@@ -191,14 +201,23 @@ def test_endpoint_crud_and_auth(admin_client: TestClient, admin_headers: dict[st
     assert "calendar_4th_step_submit" in types
 
     created = _create_endpoint(
-        admin_client, admin_headers, "https://hooks.example.com/in", events=["booking.created"],
+        admin_client,
+        admin_headers,
+        "https://hooks.example.com/in",
+        events=["booking.created"],
         secret="a-secret-of-twenty-chars",
     )
     listed = admin_client.get(base, headers=admin_headers).json()
-    assert listed == [{
-        "id": created["id"], "url": "https://hooks.example.com/in", "events": ["booking.created"], "active": True,
-        "created_at": created["created_at"], "secret_hint": "hars",
-    }]
+    assert listed == [
+        {
+            "id": created["id"],
+            "url": "https://hooks.example.com/in",
+            "events": ["booking.created"],
+            "active": True,
+            "created_at": created["created_at"],
+            "secret_hint": "hars",
+        }
+    ]
     patched = admin_client.patch(
         f"{base}/{created['id']}", json={"active": False, "events": []}, headers=admin_headers
     ).json()
@@ -223,8 +242,13 @@ def test_step_events_and_event_filters(
         contact = contact_for_visitor(session, visitor_id="v-9")
         for name in ("calendar_1st_step", "booking_confirmed"):
             event = record_event(
-                session, name=name, contact_id=contact.id, agent_id=agent_id, meeting_type_id=types["Demo"],
-                session_id="s-9", visitor_id="v-9",
+                session,
+                name=name,
+                contact_id=contact.id,
+                agent_id=agent_id,
+                meeting_type_id=types["Demo"],
+                session_id="s-9",
+                visitor_id="v-9",
             )
             webhooks.plan_event_webhooks(session, event=event)
             webhooks.plan_event_webhooks(session, event=event)  # planning twice is one delivery

@@ -111,7 +111,7 @@ def test_demo_chat_carries_the_first_active_agents_link(client: TestClient, db: 
     assert response.status_code == 200
     assert f'<a href="http://testserver/b/{link}"' in html
     assert html.count("/b/") == html.count(f"/b/{link}") == 2  # the link and its text, no other agent
-    assert "<div class=\"log\" data-meetings-chat" in html
+    assert '<div class="log" data-meetings-chat' in html
     assert '<script src="http://testserver/widget.js" async></script>' in html
     assert "Zoë &lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "<script>alert(1)" not in html

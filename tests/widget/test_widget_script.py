@@ -52,9 +52,7 @@ def test_widget_js_is_gzipped_for_clients_that_accept_it(client: TestClient) -> 
     assert int(zipped.headers["content-length"]) <= BUDGET_BYTES
     # Each encoding is its own representation with its own validator.
     assert zipped.headers["etag"] != plain.headers["etag"]
-    revalidated = client.get(
-        "/widget.js", headers={"Accept-Encoding": "gzip", "If-None-Match": zipped.headers["etag"]}
-    )
+    revalidated = client.get("/widget.js", headers={"Accept-Encoding": "gzip", "If-None-Match": zipped.headers["etag"]})
     assert revalidated.status_code == 304
 
 

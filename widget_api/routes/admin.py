@@ -205,7 +205,10 @@ def _funnel_out(result: FunnelResult) -> FunnelOut:
     return FunnelOut(
         steps=[
             FunnelStepOut(
-                name=s.name, sessions=s.sessions, conversion=s.conversion, drop_off=s.drop_off,
+                name=s.name,
+                sessions=s.sessions,
+                conversion=s.conversion,
+                drop_off=s.drop_off,
                 drop_off_rate=s.drop_off_rate,
             )
             for s in result.steps
@@ -258,9 +261,7 @@ def put_availability(agent_id: int, body: AvailabilityIn, actor: AdminDep, sessi
 @router.get("/agents/{agent_id}/meeting-types", response_model=list[MeetingTypeOut], responses=NOT_FOUND)
 def list_meeting_types(agent_id: int, actor: AdminDep, session: SessionDep) -> list[MeetingTypeOut]:
     """The agent's meeting types in order, inactive ones included."""
-    return [
-        _meeting_type_out(m) for m in scoped_agents.list_meeting_types(session, actor=actor, agent_id=agent_id)
-    ]
+    return [_meeting_type_out(m) for m in scoped_agents.list_meeting_types(session, actor=actor, agent_id=agent_id)]
 
 
 @router.post(
@@ -297,9 +298,7 @@ def update_meeting_type(
     )
 
 
-@router.delete(
-    "/meeting-types/{meeting_type_id}", status_code=status.HTTP_204_NO_CONTENT, responses=NOT_FOUND
-)
+@router.delete("/meeting-types/{meeting_type_id}", status_code=status.HTTP_204_NO_CONTENT, responses=NOT_FOUND)
 def delete_meeting_type(meeting_type_id: int, actor: AdminDep, session: SessionDep, now: NowDep) -> Response:
     """Delete a meeting type: gone from the widget and lists; its bookings keep it."""
     agents.delete_meeting_type(session, meeting_type_id=meeting_type_id, now=now, agent_id=_owner_filter(actor))
@@ -352,7 +351,9 @@ def get_bookings(
         offset=offset,
     )
     return BookingPageOut(
-        items=[_booking_out(b, settings) for b in page.items], total=page.total, limit=page.limit,
+        items=[_booking_out(b, settings) for b in page.items],
+        total=page.total,
+        limit=page.limit,
         offset=page.offset,
     )
 

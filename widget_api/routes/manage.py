@@ -123,8 +123,13 @@ def _render_booking(
     slots: list[dict[str, str]] = []
     if can_change:
         days = available_days(
-            session, agent=agent, meeting_type=booking.meeting_type, month=month, display_zone=invitee_zone,
-            now=now, sources=sources,
+            session,
+            agent=agent,
+            meeting_type=booking.meeting_type,
+            month=month,
+            display_zone=invitee_zone,
+            now=now,
+            sources=sources,
         )
         if day is not None:
             slots = [
@@ -133,8 +138,13 @@ def _render_booking(
                     "label": slot.start.astimezone(invitee_zone).strftime("%H:%M"),
                 }
                 for slot in available_slots(
-                    session, agent=agent, meeting_type=booking.meeting_type, day=day, display_zone=invitee_zone,
-                    now=now, sources=sources,
+                    session,
+                    agent=agent,
+                    meeting_type=booking.meeting_type,
+                    day=day,
+                    display_zone=invitee_zone,
+                    now=now,
+                    sources=sources,
                 )
             ]
     page_url = str(request.url_for("manage_page", manage_token=booking.manage_token).path)
@@ -190,8 +200,15 @@ def manage_page(
     except BookingNotFound:
         return _not_found()
     return _render_booking(
-        request, booking=booking, session=session, settings=settings, now=now, sources=sources,
-        month=month, day=_parse_day(date), notice=NOTICES.get(done or ""),
+        request,
+        booking=booking,
+        session=session,
+        settings=settings,
+        now=now,
+        sources=sources,
+        month=month,
+        day=_parse_day(date),
+        notice=NOTICES.get(done or ""),
     )
 
 
@@ -213,8 +230,14 @@ def manage_cancel(
     reason = form.get("reason", "").strip()
     if len(reason) > MAX_REASON:
         return _render_booking(
-            request, booking=booking, session=session, settings=settings, now=now, sources=sources,
-            error=f"Please keep the reason under {MAX_REASON} characters.", status_code=422,
+            request,
+            booking=booking,
+            session=session,
+            settings=settings,
+            now=now,
+            sources=sources,
+            error=f"Please keep the reason under {MAX_REASON} characters.",
+            status_code=422,
         )
     booking_service.cancel_booking(session, booking=booking, reason=reason or None, now=now)
     session.commit()  # see _redirect
@@ -243,12 +266,24 @@ def manage_reschedule(
         start = None
     if start is None or start.tzinfo is None:
         return _render_booking(
-            request, booking=booking, session=session, settings=settings, now=now, sources=sources, day=day,
-            error="Please pick one of the free times below.", status_code=422,
+            request,
+            booking=booking,
+            session=session,
+            settings=settings,
+            now=now,
+            sources=sources,
+            day=day,
+            error="Please pick one of the free times below.",
+            status_code=422,
         )
     if booking.status == STATUS_CANCELLED:
         return _render_booking(
-            request, booking=booking, session=session, settings=settings, now=now, sources=sources,
+            request,
+            booking=booking,
+            session=session,
+            settings=settings,
+            now=now,
+            sources=sources,
             error="This booking is cancelled, so it cannot be rescheduled. Book a new time instead.",
             status_code=409,
         )
@@ -259,7 +294,13 @@ def manage_reschedule(
         session.rollback()
         booking = booking_service.get_booking_by_token(session, manage_token=manage_token)
         return _render_booking(
-            request, booking=booking, session=session, settings=settings, now=now, sources=sources, day=day,
+            request,
+            booking=booking,
+            session=session,
+            settings=settings,
+            now=now,
+            sources=sources,
+            day=day,
             error=f"That time cannot be booked: {error.detail}. Please pick another.",
             status_code=409 if isinstance(error, Conflict) else 422,
         )

@@ -149,7 +149,12 @@ def _lookup_or_compute(
     if body is not None:
         return body
     return _compute(
-        state, key=key, link=link, meeting_type_id=meeting_type_id, now=now, compute=compute,
+        state,
+        key=key,
+        link=link,
+        meeting_type_id=meeting_type_id,
+        now=now,
+        compute=compute,
         validated=(version, seen_generation),
     )
 
@@ -170,16 +175,32 @@ async def _answer(
     state = request.app.state
     if not 0 < meeting_type_id <= MAX_CACHEABLE_ID:
         body = await run_in_threadpool(
-            _compute, state, key=key, link=link, meeting_type_id=meeting_type_id, now=now, compute=compute,
+            _compute,
+            state,
+            key=key,
+            link=link,
+            meeting_type_id=meeting_type_id,
+            now=now,
+            compute=compute,
             validated=None,
         )
     elif (loop_engine := getattr(state, "loop_engine", None)) is not None:
         version, seen_generation, cached = _lookup(
             state, key=key, link=link, meeting_type_id=meeting_type_id, now=now, engine=loop_engine
         )
-        body = cached if cached is not None else await run_in_threadpool(
-            _compute, state, key=key, link=link, meeting_type_id=meeting_type_id, now=now, compute=compute,
-            validated=(version, seen_generation),
+        body = (
+            cached
+            if cached is not None
+            else await run_in_threadpool(
+                _compute,
+                state,
+                key=key,
+                link=link,
+                meeting_type_id=meeting_type_id,
+                now=now,
+                compute=compute,
+                validated=(version, seen_generation),
+            )
         )
     else:
         body = await run_in_threadpool(

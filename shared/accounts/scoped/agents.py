@@ -63,8 +63,13 @@ def create_meeting_type(
 ) -> MeetingType:
     require_can_manage_agent(actor, agent_id)
     return agents.create_meeting_type(
-        session, agent_id=agent_id, name=name, duration_minutes=duration_minutes, description=description,
-        colour=colour or DEFAULT_COLOUR, active=active,
+        session,
+        agent_id=agent_id,
+        name=name,
+        duration_minutes=duration_minutes,
+        description=description,
+        colour=colour or DEFAULT_COLOUR,
+        active=active,
     )
 
 

@@ -38,9 +38,7 @@ def get_booking(session: Session, *, actor: Actor, booking_id: int) -> Booking:
     return booking
 
 
-def cancel_booking(
-    session: Session, *, actor: Actor, booking_id: int, reason: str | None, now: datetime
-) -> Booking:
+def cancel_booking(session: Session, *, actor: Actor, booking_id: int, reason: str | None, now: datetime) -> Booking:
     """Cancel as the booking page would: timeline event, emails and calendar deletion planned in the outbox."""
     booking = get_booking(session, actor=actor, booking_id=booking_id)
     return booking_service.cancel_booking(session, booking=booking, reason=reason or None, now=now)

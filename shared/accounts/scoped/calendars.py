@@ -151,8 +151,14 @@ def week_view(
         for day, start_hour, end_hour in _split_by_day(Interval(booking.start_at, booking.end_at), days, zone):
             blocks.append(
                 WeekBlock(
-                    day, start_hour, end_hour, KIND_BOOKING, label, colour=booking.meeting_type.colour,
-                    booking_id=booking.id, category=booking.meeting_type.name,
+                    day,
+                    start_hour,
+                    end_hour,
+                    KIND_BOOKING,
+                    label,
+                    colour=booking.meeting_type.colour,
+                    booking_id=booking.id,
+                    category=booking.meeting_type.name,
                 )
             )
     busy = (
@@ -167,6 +173,10 @@ def week_view(
     if connection is not None and connection.status == STATUS_NEEDS_RECONNECT:
         problem = "Google Calendar needs reconnecting, so its busy times are not shown"
     return WeekView(
-        agent_id=agent.id, agent_name=agent.name, timezone=rules.timezone, days=days, blocks=blocks,
+        agent_id=agent.id,
+        agent_name=agent.name,
+        timezone=rules.timezone,
+        days=days,
+        blocks=blocks,
         busy_problem=problem,
     )

@@ -129,7 +129,9 @@ class GoogleBusySource(BusyTimeSource):
             stale = self.cache.get(owner, start, end, max_age=None)
             logger.warning(
                 "agent %s: Google busy times unavailable (%s); using %s",
-                agent.id, failure, "the last known answer" if stale is not None else "local bookings only",
+                agent.id,
+                failure,
+                "the last known answer" if stale is not None else "local bookings only",
             )
             return stale or []
         finally:

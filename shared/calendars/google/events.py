@@ -45,9 +45,8 @@ def event_content(booking: Booking) -> dict[str, Any]:
     ]
     return {
         # The summary is plain text in Google Calendar; it is shown as typed, never interpreted.
-        "summary": f"{booking.meeting_type.name}: {invitee}" + (
-            f" ({booking.company_name})" if booking.company_name else ""
-        ),
+        "summary": f"{booking.meeting_type.name}: {invitee}"
+        + (f" ({booking.company_name})" if booking.company_name else ""),
         "description": "<br>".join(lines),
         **event_times(booking),
         "attendees": [{"email": booking.email, "displayName": invitee}],

@@ -63,9 +63,7 @@ def _load(context: JobContext, job: OutboxJob) -> _Work | None:
             return None
         connection = get_connection(session, agent_id=booking.agent_id)
         tokens = (
-            usable_tokens(session, connection=connection, settings=context.settings)
-            if connection is not None
-            else None
+            usable_tokens(session, connection=connection, settings=context.settings) if connection is not None else None
         )
         if connection is None or tokens is None:
             detail = connection.last_error if connection is not None and connection.last_error else None
@@ -124,7 +122,10 @@ def _finish(context: JobContext, work: _Work, client: GoogleCalendarClient, *, w
         connection = get_connection(session, agent_id=work.agent_id)
         if connection is not None and connection.encrypted_tokens:
             save_refreshed_tokens(
-                session, connection=connection, before=work.tokens, credentials=client.credentials,
+                session,
+                connection=connection,
+                before=work.tokens,
+                credentials=client.credentials,
                 settings=context.settings,
             )
         booking = session.get(Booking, work.booking_id)

@@ -160,9 +160,7 @@ def exchange_code(settings: Settings, *, code: str, code_verifier: str) -> tuple
             f"Google refused the authorization code: {error.error}", status=error.status_code or 400
         ) from None
     except requests.RequestException as error:
-        raise GoogleTemporarilyUnavailable(
-            f"Google's token endpoint did not answer ({type(error).__name__})"
-        ) from None
+        raise GoogleTemporarilyUnavailable(f"Google's token endpoint did not answer ({type(error).__name__})") from None
     if not token.get("refresh_token"):
         raise GoogleRequestRejected("Google did not issue a refresh token (offline access)", status=400)
     expires_in = token.get("expires_in")
@@ -180,6 +178,10 @@ def missing_permissions(granted: Sequence[str]) -> list[str]:
 def has_calendar_list_scope(granted: Sequence[str]) -> bool:
     return bool(
         set(granted)
-        & {SCOPE_CALENDAR_LIST, "https://www.googleapis.com/auth/calendar.readonly", _CALENDAR,
-           "https://www.googleapis.com/auth/calendar.calendarlist"}
+        & {
+            SCOPE_CALENDAR_LIST,
+            "https://www.googleapis.com/auth/calendar.readonly",
+            _CALENDAR,
+            "https://www.googleapis.com/auth/calendar.calendarlist",
+        }
     )

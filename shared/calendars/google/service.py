@@ -207,7 +207,11 @@ def credentials_for(connection: CalendarConnection, tokens: StoredTokens, settin
 
 
 def save_refreshed_tokens(
-    session: Session, *, connection: CalendarConnection, before: StoredTokens, credentials: Credentials,
+    session: Session,
+    *,
+    connection: CalendarConnection,
+    before: StoredTokens,
+    credentials: Credentials,
     settings: Settings,
 ) -> bool:
     """Store the access token google-auth refreshed during a call (if it did). True when saved."""
@@ -319,4 +323,3 @@ def disconnect(session: Session, *, agent_id: int, settings: Settings) -> Calend
     connection.last_error = None
     session.flush()
     return connection
-

@@ -27,9 +27,7 @@ class TokensUnreadable(Exception):
 
 
 def token_cipher(settings: Settings) -> Fernet:
-    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_KEY_INFO).derive(
-        settings.secret_key.encode()
-    )
+    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_KEY_INFO).derive(settings.secret_key.encode())
     return Fernet(base64.urlsafe_b64encode(key))
 
 
@@ -55,9 +53,7 @@ class StoredTokens:
     @classmethod
     def from_credentials(cls, credentials: Credentials) -> StoredTokens:
         expiry = credentials.expiry.replace(tzinfo=UTC) if credentials.expiry else None
-        return cls(
-            access_token=str(credentials.token), refresh_token=str(credentials.refresh_token), expiry=expiry
-        )
+        return cls(access_token=str(credentials.token), refresh_token=str(credentials.refresh_token), expiry=expiry)
 
 
 def encrypt_tokens(settings: Settings, tokens: StoredTokens) -> str:
@@ -79,9 +75,7 @@ def decrypt_tokens(settings: Settings, encrypted: str) -> StoredTokens:
             expiry=datetime.fromisoformat(expiry) if expiry else None,
         )
     except (InvalidToken, ValueError, KeyError, TypeError) as error:
-        raise TokensUnreadable(
-            "stored Google tokens cannot be decrypted (was MEETINGS_SECRET_KEY changed?)"
-        ) from error
+        raise TokensUnreadable("stored Google tokens cannot be decrypted (was MEETINGS_SECRET_KEY changed?)") from error
 
 
 def encrypt_secret(settings: Settings, value: str) -> str:
