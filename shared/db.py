@@ -10,10 +10,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared.settings import Settings
+
+# Both dialects' INSERT constructs offer ON CONFLICT and RETURNING the same way; this picks the one
+# the connected database speaks.
+DialectInsert = postgresql.Insert | sqlite.Insert
 
 
 def build_engine(settings: Settings, **overrides: Any) -> Engine:
@@ -71,3 +76,21 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
             yield session
     finally:
         session.close()
+
+
+def dialect_name(bind: Session | Connection | Engine) -> str:
+    """`postgresql` or `sqlite`: the database a session, connection or engine talks to."""
+    if isinstance(bind, Session):
+        return bind.get_bind().dialect.name
+    return bind.dialect.name
+
+
+def upsert_insert(bind: Session | Connection | Engine | str, table: Any) -> DialectInsert:
+    """An INSERT for `table` (a Table or a mapped class) in the dialect of `bind` (or a dialect name), with `on_conflict_*`.
+
+    The one place that knows PostgreSQL and SQLite spell upserts with different constructs.
+    """
+    name = bind if isinstance(bind, str) else dialect_name(bind)
+    if name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)

@@ -49,11 +49,8 @@ from shared.models.calendar import CalendarConnection
 # (422 "out of range" or 404, depending on the database) without this module having to copy them.
 MAX_CACHEABLE_ID = 2**31 - 1
 
-_WATCHED_TABLES = frozenset(
-    model.__table__.name
-    for model in (Agent, Availability, Booking, MeetingType, CalendarConnection)  # type: ignore[attr-defined]
-)
 _WATCHED_TYPES = (Agent, Availability, Booking, MeetingType, CalendarConnection)
+_WATCHED_TABLES = frozenset(model.__tablename__ for model in _WATCHED_TYPES)
 _DIRTY = "meetings.availability_cache_dirty"
 
 _generation = 0

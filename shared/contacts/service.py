@@ -7,10 +7,10 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import bindparam, case, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from shared.db import upsert_insert
 from shared.funnel.rollup import record_step
 from shared.models import Booking, Contact, Event, Visitor, utcnow
 
@@ -50,10 +50,9 @@ _DETAILS = ("email", "first_name", "last_name", "company")
 @cache
 def _contact_upsert(dialect: str) -> Any:
     """`INSERT … ON CONFLICT (email) DO UPDATE … RETURNING` for this dialect, built once."""
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     columns = Contact.__table__.c
     now = bindparam("p_now", type_=columns.created_at.type)  # parameter names may not be column names
-    statement = insert(Contact).values(
+    statement = upsert_insert(dialect, Contact.__table__).values(
         {name: bindparam(f"p_{name}", type_=columns[name].type) for name in _DETAILS}
         | {"created_at": now, "updated_at": now}
     )

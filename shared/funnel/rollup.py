@@ -13,10 +13,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import case, delete, text
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from shared.contacts.errors import STEP_EVENTS
+from shared.db import upsert_insert
 from shared.models import FunnelSession, FunnelSessionMeetingType
 
 STEP_COLUMNS: tuple[str, ...] = ("step1_at", "step2_at", "step3_at", "step4_at")
@@ -26,12 +26,7 @@ _types = FunnelSessionMeetingType.__table__
 
 
 def _insert(session: Session, table: Any) -> Any:
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        return postgresql.insert(table)
-    if dialect == "sqlite":
-        return sqlite.insert(table)
-    raise NotImplementedError(f"the funnel rollup is written for PostgreSQL and SQLite, not {dialect}")
+    return upsert_insert(session, table)
 
 
 def _earlier(new: Any, old: Any) -> Any:

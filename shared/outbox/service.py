@@ -9,9 +9,9 @@ from functools import cache
 from typing import Any, cast
 
 from sqlalchemy import Table, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from shared.db import upsert_insert
 from shared.models import OutboxJob, utcnow
 
 _JOBS = cast(Table, OutboxJob.__table__)
@@ -47,8 +47,7 @@ def enqueue(
 
 @cache
 def _insert_jobs(dialect: str) -> Any:
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return insert(_JOBS).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(_JOBS.c.id)
+    return upsert_insert(dialect, _JOBS).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(_JOBS.c.id)
 
 
 @dataclass(frozen=True)

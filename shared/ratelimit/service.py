@@ -39,8 +39,8 @@ from datetime import UTC, datetime, timedelta
 from typing import cast
 
 from sqlalchemy import Connection, Engine, Table, delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 
+from shared.db import upsert_insert
 from shared.models.outbox import RateLimitHit
 from shared.ratelimit.errors import InvalidTrustedProxy, RateLimited
 from shared.settings import Settings
@@ -161,9 +161,8 @@ def retry_after_seconds(*, previous: int, current: int, elapsed: float, window_s
 
 def count_hit(connection: Connection, *, key: str, window: datetime, hits: int = 1) -> int:
     """Add `hits` (one) to the (key, window) counter atomically and return the new count."""
-    insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
     statement = (
-        insert(COUNTERS)
+        upsert_insert(connection, COUNTERS)
         .values(key=key, window_start=window, count=hits)
         .on_conflict_do_update(
             index_elements=[COUNTERS.c.key, COUNTERS.c.window_start], set_={"count": COUNTERS.c.count + hits}
