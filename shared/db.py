@@ -86,9 +86,10 @@ def dialect_name(bind: Session | Connection | Engine) -> str:
 
 
 def upsert_insert(bind: Session | Connection | Engine | str, table: Any) -> DialectInsert:
-    """An INSERT for `table` (a Table or a mapped class) in the dialect of `bind` (or a dialect name), with `on_conflict_*`.
+    """An INSERT for `table` (a Table or a mapped class) in the dialect of `bind` (or a dialect name).
 
-    The one place that knows PostgreSQL and SQLite spell upserts with different constructs.
+    The one place that knows PostgreSQL and SQLite spell upserts (`on_conflict_*`) with different
+    constructs. Pass the mapped class when the statement returns ORM entities.
     """
     name = bind if isinstance(bind, str) else dialect_name(bind)
     if name == "postgresql":
