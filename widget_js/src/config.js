@@ -1,0 +1,29 @@
+// Constants every part of the widget shares: where the API is, what an id looks like, the form's fields.
+
+export const VERSION = "1.0.0";
+
+// The API base is where this script was loaded from, so the widget works embedded on any origin.
+// Read while the script runs: document.currentScript is only set then.
+const script = document.currentScript || document.querySelector('script[src*="/widget.js"]');
+export const BASE = script ? script.src.replace(/[?#].*$/, "").replace(/\/[^/]*$/, "") : location.origin;
+
+/** A visitor id given by the host must look like this (the API's own rule). */
+export const ID_PATTERN = /^[A-Za-z0-9_.:-]{1,100}$/;
+export const VISITOR_KEY = "meetings_visitor_id";
+
+/** The booking form's fields, in order; the names are the API's (SPEC §10 markup hooks). */
+export const FIELDS = ["first_name", "last_name", "company_name", "email", "description"];
+export const OPTIONAL_FIELDS = ["company_name", "description"];
+/** Longest value per field, in code points, as the server counts. */
+export const LIMITS = { first_name: 100, last_name: 100, company_name: 100, email: 320, description: 2000 };
+export const AUTOCOMPLETE = {
+  first_name: "given-name",
+  last_name: "family-name",
+  company_name: "organization",
+  email: "email",
+};
+export const EMAIL_PATTERN = /^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$/;
+
+/** Days and slots fetched less than this long ago are reused (a hover's prefetch serves the click). */
+export const REUSE_ANSWERS_MS = 15_000;
+export const REQUEST_TIMEOUT_MS = 20_000;

@@ -1,0 +1,29 @@
+// <meetings-booking link="…" visitor-id="…" timezone="…" locale="…"></meetings-booking>
+import { mount } from "./mount.js";
+
+const options = (element) => ({
+  link: element.getAttribute("link"),
+  visitorId: element.getAttribute("visitor-id"),
+  timezone: element.getAttribute("timezone"),
+  locale: element.getAttribute("locale"),
+});
+
+class MeetingsBooking extends HTMLElement {
+  static get observedAttributes() {
+    return ["link"];
+  }
+
+  connectedCallback() {
+    if (!this.meetingsWidget && this.getAttribute("link")) mount(this, options(this));
+  }
+
+  attributeChangedCallback(_name, before, after) {
+    if (this.meetingsWidget && before !== after && after) mount(this, options(this));
+  }
+}
+
+export function defineElement() {
+  if (window.customElements && !customElements.get("meetings-booking")) {
+    customElements.define("meetings-booking", MeetingsBooking);
+  }
+}
