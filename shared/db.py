@@ -86,7 +86,8 @@ def dialect_name(bind: Session | Connection | Engine) -> str:
 
 
 def upsert_insert(bind: Session | Connection | Engine | str, table: Any) -> DialectInsert:
-    """An INSERT for `table` (a Table or a mapped class) in the dialect of `bind` (or a dialect name), with `on_conflict_*`.
+    """An INSERT with `on_conflict_*` for `table` (a Table or a mapped class) in the dialect of `bind`
+    (a session, connection or engine, or a dialect name).
 
     The one place that knows PostgreSQL and SQLite spell upserts with different constructs.
     """

@@ -25,7 +25,7 @@ from icalendar import Calendar
 
 from shared.models import EmailMessage, utcnow
 from shared.notifications.errors import InvalidSmtpUrl
-from shared.outbox.handlers import PermanentFailure, RetryLater
+from shared.outbox.contract import PermanentFailure, RetryLater
 
 Security = Literal["plain", "starttls", "ssl"]
 TRUE_WORDS = {"1", "true", "yes", "on"}

@@ -12,17 +12,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from shared.db import session_scope
 from shared.models import OutboxJob
+from shared.outbox.contract import JobContext, JobHandler, ParkJob, PermanentFailure, RetryLater
 from shared.outbox.errors import JobNotFound, JobNotRetryable
-from shared.outbox.handlers import JobContext, JobHandler, ParkJob, PermanentFailure, RetryLater
-from shared.outbox.worker import (
-    BACKOFF_BASE_SECONDS,
-    JobOutcome,
-    claim_due_jobs,
-    resume_parked_jobs,
-    retry_job,
-    run_job,
-    run_worker,
-)
+from shared.outbox.service import claim_due_jobs, resume_parked_jobs, retry_job
+from shared.outbox.worker import BACKOFF_BASE_SECONDS, JobOutcome, run_job, run_worker
 from shared.settings import Settings
 from tests.conftest import Clock
 from tests.factories import committed_agent

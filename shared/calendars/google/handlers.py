@@ -33,7 +33,7 @@ from shared.calendars.google.service import (
 from shared.calendars.google.tokens import StoredTokens
 from shared.db import session_scope
 from shared.models import STATUS_CANCELLED, Booking, OutboxJob
-from shared.outbox.handlers import JobContext, JobHandler, ParkJob, PermanentFailure, RetryLater
+from shared.outbox.contract import JobContext, JobHandler, ParkJob, PermanentFailure, RetryLater
 
 logger = logging.getLogger("meetings.google")
 

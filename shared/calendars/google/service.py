@@ -36,7 +36,7 @@ from shared.errors import InvalidInput
 from shared.models import CalendarConnection, OAuthState
 from shared.models.calendar import STATUS_CONNECTED, STATUS_DISCONNECTED, STATUS_NEEDS_RECONNECT
 from shared.notifications.planning import plan_agent_notice
-from shared.outbox.worker import resume_parked_jobs
+from shared.outbox.service import resume_parked_jobs
 from shared.settings import Settings
 
 logger = logging.getLogger("meetings.google")
