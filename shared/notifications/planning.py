@@ -1,6 +1,6 @@
 """Which emails a change produces, planned as outbox jobs in the caller's transaction.
 
-Rendering and sending happen later in the worker (shared.notifications.delivery).
+Rendering and sending happen later in the worker (shared.notifications.email_delivery).
 """
 
 from __future__ import annotations

@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 import os
 import random
-import re
 import secrets
 import signal
 import socket
@@ -25,7 +24,6 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from types import FrameType
 from typing import Any
-from urllib.parse import urlparse
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -35,6 +33,7 @@ from shared.models import OutboxJob, utcnow
 from shared.models.outbox import JOB_DONE, JOB_FAILED, JOB_PENDING, JOB_WAITING
 from shared.outbox.contract import JobContext, JobHandler, ParkJob, PermanentFailure, RetryLater
 from shared.outbox.service import claim_due_jobs, record_outcome, release_leases, renew_lease
+from shared.redaction import known_secrets, redact_error
 from shared.settings import Settings
 
 logger = logging.getLogger("meetings.worker")
@@ -72,24 +71,6 @@ def retry_delay_seconds(
     return max(MIN_RETRY_DELAY_SECONDS, rng.uniform(0, ceiling))
 
 
-_CREDENTIALS_IN_URL = re.compile(r"(?i)(\b[a-z][a-z0-9+.-]*://[^/\s:@]+:)[^@\s/]+@")
-_BEARER = re.compile(r"(?i)\bbearer\s+[a-z0-9._~+/=-]+")
-_SECRET_ASSIGNMENT = re.compile(
-    r"(?i)\b(access_token|refresh_token|id_token|client_secret|password|passwd|api_key|apikey|secret|token)"
-    r"(['\"]?\s*[:=]\s*['\"]?)[^\s'\"&,;}]+"
-)
-_GOOGLE_ACCESS_TOKEN = re.compile(r"\bya29\.[0-9A-Za-z_-]+")
-
-
-def _known_secrets(settings: Settings) -> list[str]:
-    values = [settings.secret_key, settings.admin_token, settings.google_client_secret or ""]
-    for url in (settings.smtp_url or "", settings.database_url):
-        password = urlparse(url).password
-        if password:
-            values.append(password)
-    return [value for value in values if len(value) >= 4]
-
-
 def describe_error(error: BaseException, settings: Settings) -> str:
     """What went wrong, fit to store and show: secrets removed, at most ERROR_TEXT_LIMIT characters."""
     if isinstance(error, RetryLater):
@@ -97,12 +78,7 @@ def describe_error(error: BaseException, settings: Settings) -> str:
     else:
         message = str(error)
         text = f"{type(error).__name__}: {message}" if message else type(error).__name__
-    for secret in _known_secrets(settings):
-        text = text.replace(secret, "***")
-    text = _CREDENTIALS_IN_URL.sub(r"\1***@", text)
-    text = _BEARER.sub("Bearer ***", text)
-    text = _SECRET_ASSIGNMENT.sub(r"\1\2***", text)
-    text = _GOOGLE_ACCESS_TOKEN.sub("ya29.***", text)
+    text = redact_error(text, secrets=known_secrets(settings))
     if len(text) > ERROR_TEXT_LIMIT:
         text = text[: ERROR_TEXT_LIMIT - 1] + "…"
     return text

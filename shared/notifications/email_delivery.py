@@ -1,4 +1,4 @@
-"""Outbox handlers that send emails, each at most once per job (so once per planned event).
+"""Outbox handlers that send emails (the email channel), each at most once per job (so once per planned event).
 
 The protocol, per job:
 1. In its own committed transaction, the EmailMessage row keyed by the job (outbox_job_id is unique)
