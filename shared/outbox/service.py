@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from shared.db import upsert_insert
-from shared.models import OutboxJob, utcnow
+from shared.models import OutboxJob
 from shared.models.outbox import JOB_FAILED, JOB_PENDING, JOB_RUNNING, JOB_WAITING
 from shared.outbox.errors import JobNotFound, JobNotRetryable
 
@@ -40,8 +40,10 @@ def enqueue(
     booking_id: int | None = None,
     agent_id: int | None = None,
     run_at: datetime | None = None,
+    now: datetime,
 ) -> OutboxJob:
-    """Queue a job in the current transaction; with a dedupe_key an existing job is returned instead."""
+    """Queue a job in the current transaction, due at `run_at` (or `now`); with a dedupe_key an
+    existing job is returned instead."""
     if dedupe_key is not None:
         existing = session.scalar(select(OutboxJob).where(OutboxJob.dedupe_key == dedupe_key))
         if existing is not None:
@@ -52,7 +54,7 @@ def enqueue(
         dedupe_key=dedupe_key,
         booking_id=booking_id,
         agent_id=agent_id,
-        next_attempt_at=run_at or utcnow(),
+        next_attempt_at=run_at or now,
     )
     session.add(job)
     session.flush()
@@ -76,9 +78,10 @@ class PlannedJob:
     run_at: datetime | None = None
 
 
-def enqueue_many(session: Session, jobs: Sequence[PlannedJob]) -> None:
+def enqueue_many(session: Session, jobs: Sequence[PlannedJob], *, now: datetime) -> None:
     """Queue several jobs in the current transaction with one INSERT; a job whose dedupe_key is
     already queued is skipped (`ON CONFLICT (dedupe_key) DO NOTHING`), as `enqueue` would return it.
+    A job without `run_at` is due at `now`.
 
     A booking plans its emails, calendar write and webhooks at once: one round trip instead of a
     look-up and an insert per job. Nothing is returned and nothing enters the identity map.
@@ -86,7 +89,6 @@ def enqueue_many(session: Session, jobs: Sequence[PlannedJob]) -> None:
     if not jobs:
         return
     session.flush()  # jobs still pending in the session must be in the table for the conflict check
-    now = utcnow()
     rows = [
         {
             "kind": job.kind,
@@ -208,7 +210,7 @@ def record_outcome(session: Session, *, job_id: int, worker_id: str, values: dic
     return int(result.rowcount) == 1  # type: ignore[attr-defined]
 
 
-def retry_job(session: Session, *, job_id: int, now: datetime | None = None) -> OutboxJob:
+def retry_job(session: Session, *, job_id: int, now: datetime) -> OutboxJob:
     """Run a failed, parked or backing-off job again as soon as a worker is free, with fresh attempts."""
     job = session.get(OutboxJob, job_id)
     if job is None:
@@ -217,19 +219,19 @@ def retry_job(session: Session, *, job_id: int, now: datetime | None = None) -> 
         raise JobNotRetryable(job.status)
     job.status = JOB_PENDING
     job.attempts = 0
-    job.next_attempt_at = now or utcnow()
+    job.next_attempt_at = now
     job.locked_by = None
     job.locked_until = None
     session.flush()
     return job
 
 
-def resume_parked_jobs(session: Session, *, agent_id: int, now: datetime | None = None) -> int:
+def resume_parked_jobs(session: Session, *, agent_id: int, now: datetime) -> int:
     """Put the agent's waiting jobs (parked until e.g. Google was reconnected) back in the queue."""
     result = session.execute(
         update(OutboxJob)
         .where(OutboxJob.agent_id == agent_id, OutboxJob.status == JOB_WAITING)
-        .values(status=JOB_PENDING, attempts=0, next_attempt_at=now or utcnow(), locked_by=None, locked_until=None)
+        .values(status=JOB_PENDING, attempts=0, next_attempt_at=now, locked_by=None, locked_until=None)
         .execution_options(synchronize_session=False)
     )
     session.flush()

@@ -320,10 +320,16 @@ def test_agent_notice_email(db: sessionmaker[Session], settings: Settings, start
             agent_id=agent_id,
             template="calendar_reconnect",
             context={"error": "invalid_grant <revoked>"},
+            now=dt.datetime.now(dt.UTC),
             dedupe_key="notice:test",
         )
         plan_agent_notice(
-            session, agent_id=agent_id, template="calendar_reconnect", context={}, dedupe_key="notice:test"
+            session,
+            agent_id=agent_id,
+            template="calendar_reconnect",
+            context={},
+            now=dt.datetime.now(dt.UTC),
+            dedupe_key="notice:test",
         )
     drain(with_settings(settings, smtp_url=server.url, dashboard_url="https://dash.example.com"))
     (mail,) = server.recorder.received

@@ -216,9 +216,9 @@ def test_retry_job_runs_a_failed_job_again(context: JobContext, db: sessionmaker
 
     assert claim_and_run(context, {"test.bad": lambda _c, _j: None}) == [JobOutcome.DONE]
     with session_scope(db) as session, pytest.raises(JobNotRetryable):
-        retry_job(session, job_id=job_id)
+        retry_job(session, job_id=job_id, now=clock.now)
     with session_scope(db) as session, pytest.raises(JobNotFound):
-        retry_job(session, job_id=987654)
+        retry_job(session, job_id=987654, now=clock.now)
 
 
 def test_a_worker_whose_lease_expired_cannot_overwrite_the_outcome(
