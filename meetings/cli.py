@@ -42,9 +42,10 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _worker(args: argparse.Namespace) -> int:
+    from meetings.jobs import job_handlers
     from shared.outbox.worker import run_worker
 
-    run_worker(Settings(), once=args.once)
+    run_worker(Settings(), handlers=job_handlers(), once=args.once)
     return 0
 
 

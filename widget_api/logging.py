@@ -10,47 +10,31 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import sys
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
+from shared.redaction import scrub_log_text
+
 REQUEST_ID: ContextVar[str | None] = ContextVar("meetings_request_id", default=None)
 access_logger = logging.getLogger("meetings.access")
 
-EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})")
-BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]+")
-AUTH_HEADER = re.compile(r"(?i)(authorization['\"]?\s*[:=]\s*['\"]?)(?:(bearer|basic|token)\s+)?[^'\",}\s]+")
-SECRET_PATH = re.compile(r"(/(?:api/v1/bookings|api/v1/links|manage|b)/)[A-Za-z0-9_-]{8,}")
 # Attributes every LogRecord has; anything else came in through `extra=` and is logged as a field.
 _STANDARD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 _HANDLER_MARK = "_meetings_json"
 
 
-def mask_email(address: str) -> str:
-    """`ada@example.com` -> `a***@example.com`: enough to tell people apart, not to write to them."""
-    return EMAIL.sub(lambda m: f"{m.group(1)}***@{m.group(2)}", address)
-
-
-def scrub(text: str) -> str:
-    """Mask e-mails and remove bearer tokens, Authorization values and token-bearing paths."""
-    text = AUTH_HEADER.sub(lambda m: f"{m.group(1)}{m.group(2) + ' ' if m.group(2) else ''}[redacted]", text)
-    text = BEARER.sub(lambda m: f"{m.group(1)} [redacted]", text)
-    text = SECRET_PATH.sub(lambda m: f"{m.group(1)}[redacted]", text)
-    return mask_email(text)
-
-
 def _scrubbed(value: Any) -> Any:
     if isinstance(value, str):
-        return scrub(value)
+        return scrub_log_text(value)
     if isinstance(value, dict):
         return {str(k): _scrubbed(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_scrubbed(v) for v in value]
     if value is None or isinstance(value, bool | int | float):
         return value
-    return scrub(str(value))
+    return scrub_log_text(str(value))
 
 
 class JsonFormatter(logging.Formatter):

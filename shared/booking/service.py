@@ -242,8 +242,9 @@ def book(
         session,
         [
             *event_webhook_jobs(session, event=submit, endpoints=targets.webhook_endpoints),
-            *booking_effect_jobs(session, booking=booking, event="created", targets=targets),
+            *booking_effect_jobs(session, booking=booking, event="created", now=now, targets=targets),
         ],
+        now=now,
     )
     return booking, True
 
@@ -300,7 +301,7 @@ def cancel_booking(session: Session, *, booking: Booking, reason: str | None, no
         attributes={"booking_id": booking.id, "reason": reason or ""},
         now=now,
     )
-    plan_booking_effects(session, booking=booking, event="cancelled")
+    plan_booking_effects(session, booking=booking, event="cancelled", now=now)
     return booking
 
 
@@ -346,5 +347,5 @@ def reschedule(
         attributes={"booking_id": booking.id, "from": previous_start.isoformat(), "to": start.isoformat()},
         now=now,
     )
-    plan_booking_effects(session, booking=booking, event="rescheduled")
+    plan_booking_effects(session, booking=booking, event="rescheduled", now=now)
     return booking

@@ -85,7 +85,8 @@ def _upsert_contact(session: Session, *, email: str, first_name: str, last_name:
         "p_company": company,
         "p_now": utcnow(),
     }
-    return session.scalars(statement, values, execution_options={"populate_existing": True}).one()
+    contact: Contact = session.scalars(statement, values, execution_options={"populate_existing": True}).one()
+    return contact
 
 
 def identify_contact(

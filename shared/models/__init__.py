@@ -5,9 +5,12 @@ from shared.models.base import Base, UTCDateTime, utcnow
 from shared.models.booking import STATUS_CANCELLED, STATUS_CONFIRMED, Booking
 from shared.models.calendar import CalendarConnection, OAuthState
 from shared.models.contact import Contact, Event, Visitor
+from shared.models.email_message import EmailMessage
 from shared.models.funnel import FunnelSession, FunnelSessionMeetingType
 from shared.models.meeting_type import PREDEFINED_MEETING_TYPES, MeetingType
-from shared.models.outbox import EmailMessage, OutboxJob, RateLimitHit, WebhookDelivery, WebhookEndpoint
+from shared.models.outbox import OutboxJob
+from shared.models.rate_limit import RateLimitHit
+from shared.models.webhook import WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "PREDEFINED_MEETING_TYPES",

@@ -1,16 +1,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shared.models.base import Base, UTCDateTime, utcnow
-
-if TYPE_CHECKING:
-    from shared.models.calendar import CalendarConnection
-    from shared.models.meeting_type import MeetingType
+from shared.models.calendar import CalendarConnection
+from shared.models.meeting_type import MeetingType
 
 ROLE_AGENT = "agent"
 ROLE_MANAGER = "manager"
@@ -38,12 +36,10 @@ class Agent(Base):
     availability: Mapped[Availability] = relationship(
         back_populates="agent", uselist=False, cascade="all, delete-orphan", lazy="joined"
     )
-    meeting_types: Mapped[list[MeetingType]] = relationship(
-        back_populates="agent", cascade="all, delete-orphan", order_by="MeetingType.position"
-    )
-    calendar_connection: Mapped[CalendarConnection | None] = relationship(
-        back_populates="agent", uselist=False, cascade="all, delete-orphan"
-    )
+    # One way only: an agent owns its meeting types and calendar connection, which refer to it by
+    # agent_id and do not import this module (no relationship back, so no circle of imports).
+    meeting_types: Mapped[list[MeetingType]] = relationship(cascade="all, delete-orphan", order_by=MeetingType.position)
+    calendar_connection: Mapped[CalendarConnection | None] = relationship(uselist=False, cascade="all, delete-orphan")
 
 
 class Availability(Base):

@@ -1,15 +1,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from sqlalchemy import JSON, ForeignKey, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.models.base import Base, UTCDateTime, utcnow
-
-if TYPE_CHECKING:
-    from shared.models.agent import Agent
 
 STATUS_CONNECTED = "connected"
 STATUS_NEEDS_RECONNECT = "needs_reconnect"
@@ -32,8 +28,6 @@ class CalendarConnection(Base):
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
     connected_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
-
-    agent: Mapped[Agent] = relationship(back_populates="calendar_connection")
 
 
 class OAuthState(Base):

@@ -1,15 +1,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.models.base import Base, UTCDateTime, utcnow
-
-if TYPE_CHECKING:
-    from shared.models.agent import Agent
 
 # The predefined set every new agent starts with: (name, minutes, description, colour).
 PREDEFINED_MEETING_TYPES: tuple[tuple[str, int, str, str], ...] = (
@@ -33,5 +29,3 @@ class MeetingType(Base):
     # Soft delete: bookings keep pointing at the type they were made for.
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-    agent: Mapped[Agent] = relationship(back_populates="meeting_types")

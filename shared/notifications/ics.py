@@ -13,7 +13,7 @@ from typing import Literal
 
 from icalendar import Calendar, Event, vCalAddress, vText
 
-from shared.models import STATUS_CANCELLED, Booking, utcnow
+from shared.models import STATUS_CANCELLED, Booking
 
 IcsMethod = Literal["REQUEST", "CANCEL"]
 
@@ -31,7 +31,7 @@ def booking_ics(
     booking: Booking,
     *,
     method: IcsMethod | None = None,
-    now: datetime | None = None,
+    now: datetime,
     manage_url: str | None = None,
 ) -> str:
     """A VCALENDAR with one VEVENT; method REQUEST for invitations, CANCEL for cancellations.
@@ -48,7 +48,7 @@ def booking_ics(
 
     event = Event()
     event.add("uid", booking_uid(booking))
-    event.add("dtstamp", (now or utcnow()).astimezone(UTC))
+    event.add("dtstamp", now.astimezone(UTC))
     event.add("dtstart", booking.start_at.astimezone(UTC))
     event.add("dtend", booking.end_at.astimezone(UTC))
     event.add("sequence", booking.sequence)
@@ -70,7 +70,8 @@ def booking_ics(
     attendee.params["cutype"] = vText("INDIVIDUAL")
     event.add("attendee", attendee, encode=False)
     calendar.add_component(event)
-    return calendar.to_ical().decode()
+    ical: bytes = calendar.to_ical()
+    return ical.decode()
 
 
 def _invitee_name(booking: Booking) -> str:

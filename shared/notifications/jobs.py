@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from shared.notifications.delivery import handle_agent_notice, handle_booking_email
+from shared.notifications.email_delivery import handle_agent_notice, handle_booking_email
 from shared.notifications.planning import AGENT_NOTICE_JOB, EMAIL_JOB
 from shared.notifications.webhook_delivery import handle_webhook_delivery
 from shared.notifications.webhooks import WEBHOOK_JOB
-
-if TYPE_CHECKING:
-    from shared.outbox.handlers import JobHandler
+from shared.outbox.contract import JobHandler
 
 
 def notification_handlers() -> dict[str, JobHandler]:

@@ -1,10 +1,11 @@
 """Which emails a change produces, planned as outbox jobs in the caller's transaction.
 
-Rendering and sending happen later in the worker (shared.notifications.delivery).
+Rendering and sending happen later in the worker (shared.notifications.email_delivery).
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -31,7 +32,13 @@ def booking_email_jobs(booking: Booking, *, event: str) -> list[PlannedJob]:
 
 
 def plan_agent_notice(
-    session: Session, *, agent_id: int, template: str, context: dict[str, Any], dedupe_key: str | None = None
+    session: Session,
+    *,
+    agent_id: int,
+    template: str,
+    context: dict[str, Any],
+    now: datetime,
+    dedupe_key: str | None = None,
 ) -> None:
     """Queue a notice email to an agent (template e.g. "calendar_reconnect"; context: JSON values).
 
@@ -44,4 +51,5 @@ def plan_agent_notice(
         payload={"agent_id": agent_id, "template": template, "context": context},
         dedupe_key=dedupe_key,
         agent_id=agent_id,
+        now=now,
     )

@@ -23,9 +23,9 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from icalendar import Calendar
 
-from shared.models import EmailMessage, utcnow
+from shared.models import EmailMessage
 from shared.notifications.errors import InvalidSmtpUrl
-from shared.outbox.handlers import PermanentFailure, RetryLater
+from shared.outbox.contract import PermanentFailure, RetryLater
 
 Security = Literal["plain", "starttls", "ssl"]
 TRUE_WORDS = {"1", "true", "yes", "on"}
@@ -78,7 +78,7 @@ def build_mime(message: EmailMessage, *, mail_from: str, to_name: str = "", repl
     mime["To"] = Address(display_name=to_name, addr_spec=message.to_address) if to_name else message.to_address
     if reply_to:
         mime["Reply-To"] = reply_to
-    mime["Date"] = format_datetime(message.created_at or utcnow())
+    mime["Date"] = format_datetime(message.created_at)
     if message.message_id:
         mime["Message-ID"] = message.message_id
     mime["Auto-Submitted"] = "auto-generated"

@@ -41,7 +41,7 @@ from sqlalchemy import func, select
 from shared.db import session_scope
 from shared.models import OutboxJob, WebhookDelivery, WebhookEndpoint
 from shared.notifications.webhooks import refused_address_reason
-from shared.outbox.handlers import JobContext, PermanentFailure, RetryLater
+from shared.outbox.contract import JobContext, PermanentFailure, RetryLater
 from shared.settings import Settings
 
 TIMEOUT_SECONDS = 10.0

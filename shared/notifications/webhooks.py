@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shared.contacts.errors import STEP_EVENTS
-from shared.models import Booking, Event, WebhookDelivery, WebhookEndpoint, utcnow
+from shared.models import Booking, Event, WebhookDelivery, WebhookEndpoint
 from shared.notifications.errors import InvalidWebhookUrl, UnknownWebhookEvent, WebhookEndpointNotFound
 from shared.outbox.service import PlannedJob, enqueue_many
 
@@ -275,9 +275,15 @@ def _jobs(
 
 
 def booking_webhook_jobs(
-    session: Session, *, booking: Booking, event: str, endpoints: Sequence[WebhookEndpoint] | None = None
+    session: Session,
+    *,
+    booking: Booking,
+    event: str,
+    now: datetime,
+    endpoints: Sequence[WebhookEndpoint] | None = None,
 ) -> list[PlannedJob]:
-    """`booking.<event>` deliveries for every subscribed endpoint (`endpoints`: active_endpoints, if read)."""
+    """`booking.<event>` deliveries for every subscribed endpoint (`endpoints`: active_endpoints, if
+    read), stamped as created `now`."""
     event_type = f"booking.{event}"
     if event_type not in BOOKING_WEBHOOK_EVENTS:
         raise UnknownWebhookEvent(event_type, BOOKING_WEBHOOK_EVENTS)
@@ -286,7 +292,7 @@ def booking_webhook_jobs(
         event_type=event_type,
         data=lambda: booking_webhook_data(booking),
         cause_key=f"booking:{booking.id}:{event}:{booking.sequence}",
-        created_at=utcnow(),
+        created_at=now,
         booking_id=booking.id,
         agent_id=booking.agent_id,
     )
@@ -304,18 +310,18 @@ def event_webhook_jobs(
         event_type=event.name,
         data=lambda: event_webhook_data(event),
         cause_key=f"event:{event.id}",
-        created_at=event.occurred_at or utcnow(),
+        created_at=event.occurred_at,
         booking_id=event.booking_id,
         agent_id=event.agent_id,
     )
 
 
-def plan_event_webhooks(session: Session, *, event: Event) -> int:
+def plan_event_webhooks(session: Session, *, event: Event, now: datetime) -> int:
     """Queue a step event (`calendar_1st_step` … `calendar_4th_step_submit`) for subscribed endpoints.
 
     Call after the event is flushed (it needs its id), in the same transaction. Other event names
     are not webhook events and plan nothing.
     """
     jobs = event_webhook_jobs(session, event=event)
-    enqueue_many(session, jobs)
+    enqueue_many(session, jobs, now=now)
     return len(jobs)

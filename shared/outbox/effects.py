@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Literal
 
 from sqlalchemy.orm import Session
@@ -40,17 +41,22 @@ def effect_targets(session: Session, *, agent_id: int) -> EffectTargets:
 
 
 def booking_effect_jobs(
-    session: Session, *, booking: Booking, event: BookingChange, targets: EffectTargets | None = None
+    session: Session,
+    *,
+    booking: Booking,
+    event: BookingChange,
+    now: datetime,
+    targets: EffectTargets | None = None,
 ) -> list[PlannedJob]:
     """The emails, the calendar write and the webhooks of a change, in that order, not yet queued."""
     targets = targets or effect_targets(session, agent_id=booking.agent_id)
     return [
         *booking_email_jobs(booking, event=event),
         *calendar_jobs(booking, event=event, status=targets.calendar_status),
-        *booking_webhook_jobs(session, booking=booking, event=event, endpoints=targets.webhook_endpoints),
+        *booking_webhook_jobs(session, booking=booking, event=event, now=now, endpoints=targets.webhook_endpoints),
     ]
 
 
-def plan_booking_effects(session: Session, *, booking: Booking, event: BookingChange) -> None:
+def plan_booking_effects(session: Session, *, booking: Booking, event: BookingChange, now: datetime) -> None:
     """Queue everything a booking change sets in motion, in one INSERT."""
-    enqueue_many(session, booking_effect_jobs(session, booking=booking, event=event))
+    enqueue_many(session, booking_effect_jobs(session, booking=booking, event=event, now=now), now=now)

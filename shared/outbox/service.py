@@ -1,18 +1,32 @@
-"""The outbox: durable records of work that talks to the outside, written in the caller's transaction."""
+"""The outbox queue: durable records of work that talks to the outside, and the operations on them.
+
+Jobs are written in the caller's transaction (`enqueue`, `enqueue_many`), so a booking and the work
+it sets in motion commit together. The worker (shared.outbox.worker) claims due jobs under a lease
+(`claim_due_jobs`), renews the lease when it starts one (`renew_lease`) and records each outcome
+only while it still holds the lease (`record_outcome`). `retry_job` and `resume_parked_jobs` put
+failed or parked jobs back in the queue. None of this knows a job kind: they are opaque strings.
+
+Claiming is safe with many workers: on PostgreSQL `SELECT … FOR UPDATE SKIP LOCKED` lets concurrent
+workers take disjoint batches without waiting for each other; on SQLite the claim is one
+`UPDATE … WHERE id IN (SELECT …) RETURNING`, which runs under the database write lock.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table, and_, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from shared.db import upsert_insert
-from shared.models import OutboxJob, utcnow
+from shared.models import OutboxJob
+from shared.models.outbox import JOB_FAILED, JOB_PENDING, JOB_RUNNING, JOB_WAITING
+from shared.outbox.errors import JobNotFound, JobNotRetryable
 
 _JOBS = cast(Table, OutboxJob.__table__)
 
@@ -26,8 +40,10 @@ def enqueue(
     booking_id: int | None = None,
     agent_id: int | None = None,
     run_at: datetime | None = None,
+    now: datetime,
 ) -> OutboxJob:
-    """Queue a job in the current transaction; with a dedupe_key an existing job is returned instead."""
+    """Queue a job in the current transaction, due at `run_at` (or `now`); with a dedupe_key an
+    existing job is returned instead."""
     if dedupe_key is not None:
         existing = session.scalar(select(OutboxJob).where(OutboxJob.dedupe_key == dedupe_key))
         if existing is not None:
@@ -38,7 +54,7 @@ def enqueue(
         dedupe_key=dedupe_key,
         booking_id=booking_id,
         agent_id=agent_id,
-        next_attempt_at=run_at or utcnow(),
+        next_attempt_at=run_at or now,
     )
     session.add(job)
     session.flush()
@@ -62,9 +78,10 @@ class PlannedJob:
     run_at: datetime | None = None
 
 
-def enqueue_many(session: Session, jobs: Sequence[PlannedJob]) -> None:
+def enqueue_many(session: Session, jobs: Sequence[PlannedJob], *, now: datetime) -> None:
     """Queue several jobs in the current transaction with one INSERT; a job whose dedupe_key is
     already queued is skipped (`ON CONFLICT (dedupe_key) DO NOTHING`), as `enqueue` would return it.
+    A job without `run_at` is due at `now`.
 
     A booking plans its emails, calendar write and webhooks at once: one round trip instead of a
     look-up and an insert per job. Nothing is returned and nothing enters the identity map.
@@ -72,7 +89,6 @@ def enqueue_many(session: Session, jobs: Sequence[PlannedJob]) -> None:
     if not jobs:
         return
     session.flush()  # jobs still pending in the session must be in the table for the conflict check
-    now = utcnow()
     rows = [
         {
             "kind": job.kind,
@@ -88,3 +104,135 @@ def enqueue_many(session: Session, jobs: Sequence[PlannedJob]) -> None:
     # JSON payloads in the cache key); RETURNING makes SQLAlchemy send it as one multi-row INSERT
     # ("insertmanyvalues") instead of one execution per row in a psycopg pipeline.
     session.execute(_insert_jobs(session.get_bind().dialect.name), rows)
+
+
+def _is_due(now: datetime) -> ColumnElement[bool]:
+    return or_(
+        and_(OutboxJob.status == JOB_PENDING, OutboxJob.next_attempt_at <= now),
+        and_(OutboxJob.status == JOB_RUNNING, OutboxJob.locked_until < now),
+    )
+
+
+def claim_due_jobs(session: Session, *, worker_id: str, now: datetime, limit: int, lease_seconds: float) -> list[int]:
+    """Claim up to `limit` due jobs for this worker and return their ids, oldest due first.
+
+    Due: pending with `next_attempt_at <= now`, or running with an expired lease (its worker died or
+    stalled). Claimed jobs become running, leased to `worker_id` until now + lease, attempts + 1.
+    Must be the first statement of its transaction (SQLite takes the write lock with it).
+    """
+    lease_until = now + timedelta(seconds=lease_seconds)
+    # A job whose worker kept dying while running it would otherwise be re-claimed forever.
+    session.execute(
+        update(OutboxJob)
+        .where(
+            OutboxJob.status == JOB_RUNNING,
+            OutboxJob.locked_until < now,
+            OutboxJob.attempts >= OutboxJob.max_attempts,
+        )
+        .values(
+            status=JOB_FAILED,
+            locked_by=None,
+            locked_until=None,
+            last_error="gave up: the worker running the last attempt stopped before finishing (lease expired)",
+        )
+        .execution_options(synchronize_session=False)
+    )
+    claim = {
+        "status": JOB_RUNNING,
+        "locked_by": worker_id,
+        "locked_until": lease_until,
+        "attempts": OutboxJob.attempts + 1,
+    }
+    oldest_due_first = (OutboxJob.next_attempt_at, OutboxJob.id)
+    if session.get_bind().dialect.name == "postgresql":
+        ids = list(
+            session.scalars(
+                select(OutboxJob.id)
+                .where(_is_due(now))
+                .order_by(*oldest_due_first)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+        )
+        if ids:
+            session.execute(
+                update(OutboxJob)
+                .where(OutboxJob.id.in_(ids))
+                .values(**claim)
+                .execution_options(synchronize_session=False)
+            )
+        return ids
+    due = select(OutboxJob.id).where(_is_due(now)).order_by(*oldest_due_first).limit(limit)
+    rows = session.execute(
+        update(OutboxJob)
+        .where(OutboxJob.id.in_(due))
+        .values(**claim)
+        .returning(OutboxJob.id, OutboxJob.next_attempt_at)
+        .execution_options(synchronize_session=False)
+    ).all()
+    return [row.id for row in sorted(rows, key=lambda row: (row.next_attempt_at, row.id))]
+
+
+def release_leases(session: Session, *, worker_id: str, job_ids: Sequence[int]) -> int:
+    """Give back claimed jobs this worker has not started: pending again, the claim's attempt undone."""
+    if not job_ids:
+        return 0
+    result = session.execute(
+        update(OutboxJob)
+        .where(OutboxJob.id.in_(list(job_ids)), OutboxJob.locked_by == worker_id, OutboxJob.status == JOB_RUNNING)
+        .values(status=JOB_PENDING, locked_by=None, locked_until=None, attempts=OutboxJob.attempts - 1)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def renew_lease(session: Session, *, job_id: int, worker_id: str, until: datetime) -> OutboxJob | None:
+    """Extend this worker's lease on a running job to `until` and load it; None when the lease is gone."""
+    renewed = session.execute(
+        update(OutboxJob)
+        .where(OutboxJob.id == job_id, OutboxJob.locked_by == worker_id, OutboxJob.status == JOB_RUNNING)
+        .values(locked_until=until)
+        .execution_options(synchronize_session=False)
+    )
+    if renewed.rowcount != 1:  # type: ignore[attr-defined]
+        return None
+    return session.get(OutboxJob, job_id)
+
+
+def record_outcome(session: Session, *, job_id: int, worker_id: str, values: dict[str, Any]) -> bool:
+    """Write a job's outcome (and end its lease) only if `worker_id` still holds the lease."""
+    result = session.execute(
+        update(OutboxJob)
+        .where(OutboxJob.id == job_id, OutboxJob.locked_by == worker_id, OutboxJob.status == JOB_RUNNING)
+        .values(locked_by=None, locked_until=None, **values)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount) == 1  # type: ignore[attr-defined]
+
+
+def retry_job(session: Session, *, job_id: int, now: datetime) -> OutboxJob:
+    """Run a failed, parked or backing-off job again as soon as a worker is free, with fresh attempts."""
+    job = session.get(OutboxJob, job_id)
+    if job is None:
+        raise JobNotFound()
+    if job.status not in (JOB_FAILED, JOB_WAITING, JOB_PENDING):
+        raise JobNotRetryable(job.status)
+    job.status = JOB_PENDING
+    job.attempts = 0
+    job.next_attempt_at = now
+    job.locked_by = None
+    job.locked_until = None
+    session.flush()
+    return job
+
+
+def resume_parked_jobs(session: Session, *, agent_id: int, now: datetime) -> int:
+    """Put the agent's waiting jobs (parked until e.g. Google was reconnected) back in the queue."""
+    result = session.execute(
+        update(OutboxJob)
+        .where(OutboxJob.agent_id == agent_id, OutboxJob.status == JOB_WAITING)
+        .values(status=JOB_PENDING, attempts=0, next_attempt_at=now, locked_by=None, locked_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    session.flush()
+    return int(result.rowcount)  # type: ignore[attr-defined]

@@ -122,7 +122,7 @@ FORBIDDEN: dict[str, Call] = {
     ),
     "funnel of agent": lambda s, a, w: funnel.funnel(s, actor=a, start=None, end=None, agent_id=w.james_id),
     "funnel of type": lambda s, a, w: funnel.funnel(s, actor=a, start=None, end=None, meeting_type_id=w.james_type_id),
-    "retry job": lambda s, a, w: outbox.retry_job(s, actor=a, job_id=w.james_job_id),
+    "retry job": lambda s, a, w: outbox.retry_job(s, actor=a, job_id=w.james_job_id, now=NOW),
     "add an agent": lambda s, a, w: agents.create_agent(
         s, actor=a, name="Mallory", email="mallory@example.com", timezone="UTC", role=ROLE_MANAGER, password=None
     ),

@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from meetings.jobs import job_handlers
 from shared.calendars.google.tokens import StoredTokens, decrypt_tokens
 from shared.db import session_scope
 from shared.models import CalendarConnection, OutboxJob, utcnow
@@ -162,7 +163,7 @@ def drain(settings: Settings, worker_clock: Clock, db: sessionmaker[Session], *,
     """Run the real worker until no calendar job is pending; between rounds an hour passes (backoff)."""
     for round_number in range(rounds):
         catch_up(worker_clock)
-        run_worker(settings, once=True, clock=worker_clock)
+        run_worker(settings, handlers=job_handlers(), once=True, clock=worker_clock)
         if not [j for j in calendar_jobs(db) if j.status in (JOB_PENDING, JOB_RUNNING)]:
             return round_number + 1
         worker_clock.advance(timedelta(hours=1))

@@ -13,7 +13,7 @@ from shared.calendars.google.handlers import delete_booking_event
 from shared.db import session_scope
 from shared.models import Booking
 from shared.models.outbox import JOB_DONE
-from shared.outbox.handlers import JobContext
+from shared.outbox.contract import JobContext
 from shared.settings import Settings
 from tests.conftest import Clock
 from tests.google.conftest import ConnectedAgent, book, calendar_jobs, drain, manage_token

@@ -7,12 +7,14 @@ from datetime import timedelta
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
+from meetings.jobs import job_handlers
 from shared.calendars.google.handlers import upsert_booking_event
 from shared.db import session_scope
 from shared.models import OutboxJob
 from shared.models.outbox import JOB_DONE, JOB_FAILED, JOB_RUNNING
-from shared.outbox.handlers import JobContext
-from shared.outbox.worker import claim_due_jobs, run_worker
+from shared.outbox.contract import JobContext
+from shared.outbox.service import claim_due_jobs
+from shared.outbox.worker import run_worker
 from shared.settings import Settings
 from tests.conftest import Clock
 from tests.google.conftest import ConnectedAgent, book, calendar_jobs, catch_up, drain
@@ -112,7 +114,7 @@ def test_a_worker_killed_between_the_google_call_and_recording_the_job_still_lea
 
     # Its lease runs out; another worker takes the job over and runs it again.
     worker_clock.advance(timedelta(seconds=google_settings.worker_lease_seconds + 1))
-    run_worker(google_settings, once=True, clock=worker_clock)
+    run_worker(google_settings, handlers=job_handlers(), once=True, clock=worker_clock)
 
     (finished,) = calendar_jobs(db)
     assert (finished.status, finished.attempts) == (JOB_DONE, 2)

@@ -20,12 +20,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from meetings.jobs import job_handlers
 from shared.db import session_scope
 from shared.models import EmailMessage, OutboxJob, utcnow
 from shared.models.outbox import JOB_DONE, JOB_FAILED
 from shared.notifications.planning import EMAIL_JOB
-from shared.outbox.handlers import JobContext, JobHandler, job_handlers
-from shared.outbox.worker import claim_due_jobs, run_job, run_worker
+from shared.outbox.contract import JobContext, JobHandler
+from shared.outbox.service import claim_due_jobs
+from shared.outbox.worker import run_job, run_worker
 from shared.settings import Settings
 from tests.conftest import Clock
 from tests.factories import committed_agent
@@ -105,7 +107,9 @@ def test_a_worker_killed_at_any_point_of_a_job_delivers_exactly_once_after_resta
     assert len(server.recorder.received) == expected_before
 
     # A new worker process takes over once the dead worker's lease has expired.
-    run_worker(mail_settings, once=True, clock=lambda: utcnow() + timedelta(seconds=LEASE_SECONDS + 1))
+    run_worker(
+        mail_settings, handlers=job_handlers(), once=True, clock=lambda: utcnow() + timedelta(seconds=LEASE_SECONDS + 1)
+    )
     assert len(server.recorder.received) == len(job_ids)
     assert sorted(m.rcpt_tos[0] for m in server.recorder.received) == sorted(["grace@example.com", "ada@example.com"])
     assert {j.status for j in all_jobs(db)} == {JOB_DONE}
@@ -170,7 +174,7 @@ def test_google_and_smtp_down_for_hours_bookings_work_and_everything_is_delivere
     worker_runs = 0
     for _ in range(HOURS_DOWN * 6):  # every 10 minutes of the outage
         worker_clock.now = max(worker_clock.now, utcnow())
-        run_worker(outage_settings, once=True, clock=worker_clock)
+        run_worker(outage_settings, handlers=job_handlers(), once=True, clock=worker_clock)
         worker_runs += 1
         worker_clock.advance(timedelta(minutes=10))
     jobs = all_jobs(db)
@@ -186,7 +190,7 @@ def test_google_and_smtp_down_for_hours_bookings_work_and_everything_is_delivere
     server = start_smtp("plain", port=smtp_port)
     for _ in range(12):
         worker_clock.advance(timedelta(hours=1))
-        run_worker(outage_settings, once=True, clock=worker_clock)
+        run_worker(outage_settings, handlers=job_handlers(), once=True, clock=worker_clock)
         if all(j.status == JOB_DONE for j in all_jobs(db)):
             break
     jobs = all_jobs(db)

@@ -17,10 +17,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
+from shared.redaction import mask_email, scrub_log_text
 from tests.conftest import ADMIN_TOKEN
 from tests.factories import committed_agent
 from tests.hardening.conftest import booking_body
-from widget_api.logging import JsonFormatter, mask_email, scrub
+from widget_api.logging import JsonFormatter
 
 EMAIL = "ada.lovelace@example.com"
 EVERY_DAY = {day: [["00:00", "24:00"]] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
@@ -87,11 +88,11 @@ def test_a_malformed_request_id_is_replaced(client: TestClient) -> None:
 
 def test_scrub_masks_emails_and_removes_credentials() -> None:
     assert mask_email("write to ada.lovelace@example.com today") == "write to a***@example.com today"
-    assert scrub("Authorization: Bearer abc.def-123") == "Authorization: Bearer [redacted]"
-    assert scrub("{'authorization': 'Basic dXNlcjpwYXNz'}") == "{'authorization': 'Basic [redacted]'}"
-    assert scrub("GET /api/v1/bookings/AbCdEf0123456789xyz/ics") == "GET /api/v1/bookings/[redacted]/ics"
-    assert scrub("see /manage/AbCdEf0123456789xyz") == "see /manage/[redacted]"
-    assert scrub("/api/v1/bookings/{manage_token}") == "/api/v1/bookings/{manage_token}"
+    assert scrub_log_text("Authorization: Bearer abc.def-123") == "Authorization: Bearer [redacted]"
+    assert scrub_log_text("{'authorization': 'Basic dXNlcjpwYXNz'}") == "{'authorization': 'Basic [redacted]'}"
+    assert scrub_log_text("GET /api/v1/bookings/AbCdEf0123456789xyz/ics") == "GET /api/v1/bookings/[redacted]/ics"
+    assert scrub_log_text("see /manage/AbCdEf0123456789xyz") == "see /manage/[redacted]"
+    assert scrub_log_text("/api/v1/bookings/{manage_token}") == "/api/v1/bookings/{manage_token}"
 
 
 def test_every_record_is_scrubbed_whatever_logged_it(caplog: pytest.LogCaptureFixture) -> None:

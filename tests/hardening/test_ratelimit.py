@@ -16,8 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared.db import session_scope
-from shared.models import Booking, Event
-from shared.models.outbox import RateLimitHit
+from shared.models import Booking, Event, RateLimitHit
 from shared.ratelimit.service import limits_enabled
 from shared.settings import Settings
 from tests.conftest import DEFAULT_NOW, Clock
@@ -216,7 +215,7 @@ def test_reads_are_counted_in_batches_and_decided_exactly_within_one_process(tmp
 
     from shared.db import build_engine
     from shared.migrate import upgrade_to_head
-    from shared.models.outbox import RateLimitHit
+    from shared.models import RateLimitHit
     from shared.ratelimit.errors import RateLimited
     from shared.ratelimit.service import BOOKINGS, READS, RateLimiter, RateLimitPolicy
     from shared.settings import Settings

@@ -29,6 +29,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from fastapi.testclient import TestClient
 
+from meetings.jobs import job_handlers
 from shared.models import utcnow
 from shared.outbox.worker import run_worker
 from shared.settings import Settings
@@ -334,4 +335,4 @@ def manage_token(created: dict[str, Any]) -> str:
 
 def drain(settings: Settings, *, later: dt.timedelta = dt.timedelta(0)) -> int:
     """Run the real worker until no job is due, `later` after the real now (to reach retries)."""
-    return run_worker(settings, once=True, clock=lambda: utcnow() + later)
+    return run_worker(settings, handlers=job_handlers(), once=True, clock=lambda: utcnow() + later)

@@ -12,14 +12,16 @@ from icalendar import Calendar
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from meetings.jobs import job_handlers
 from shared.db import session_scope
 from shared.models import EmailMessage, OutboxJob
 from shared.models.outbox import JOB_DONE, JOB_FAILED, JOB_PENDING, JOB_RUNNING
 from shared.notifications.errors import InvalidSmtpUrl
 from shared.notifications.planning import EMAIL_JOB, plan_agent_notice
 from shared.notifications.smtp import parse_smtp_url
-from shared.outbox.handlers import JobContext, JobHandler, job_handlers
-from shared.outbox.worker import claim_due_jobs, run_job
+from shared.outbox.contract import JobContext, JobHandler
+from shared.outbox.service import claim_due_jobs
+from shared.outbox.worker import run_job
 from shared.settings import Settings
 from tests.factories import committed_agent
 from tests.notifications.conftest import (
@@ -318,10 +320,16 @@ def test_agent_notice_email(db: sessionmaker[Session], settings: Settings, start
             agent_id=agent_id,
             template="calendar_reconnect",
             context={"error": "invalid_grant <revoked>"},
+            now=dt.datetime.now(dt.UTC),
             dedupe_key="notice:test",
         )
         plan_agent_notice(
-            session, agent_id=agent_id, template="calendar_reconnect", context={}, dedupe_key="notice:test"
+            session,
+            agent_id=agent_id,
+            template="calendar_reconnect",
+            context={},
+            now=dt.datetime.now(dt.UTC),
+            dedupe_key="notice:test",
         )
     drain(with_settings(settings, smtp_url=server.url, dashboard_url="https://dash.example.com"))
     (mail,) = server.recorder.received

@@ -250,8 +250,8 @@ def test_step_events_and_event_filters(
                 session_id="s-9",
                 visitor_id="v-9",
             )
-            webhooks.plan_event_webhooks(session, event=event)
-            webhooks.plan_event_webhooks(session, event=event)  # planning twice is one delivery
+            webhooks.plan_event_webhooks(session, event=event, now=event.occurred_at)
+            webhooks.plan_event_webhooks(session, event=event, now=event.occurred_at)  # planning twice is one delivery
     book(admin_client, link, types["Demo"], START)  # booking.created: no endpoint wants it
 
     drain(with_settings(settings, webhook_allow_private=True))

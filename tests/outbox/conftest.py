@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from shared.outbox.handlers import JobContext
+from shared.outbox.contract import JobContext
 from shared.settings import Settings
 
 if TYPE_CHECKING:

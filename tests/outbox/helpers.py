@@ -25,7 +25,9 @@ def add_jobs(
 ) -> list[int]:
     """Commit one job per payload, due at `run_at`; returns their ids."""
     with session_scope(db) as session:
-        jobs = [enqueue(session, kind=kind, payload=dict(p), run_at=run_at, agent_id=agent_id) for p in payloads]
+        jobs = [
+            enqueue(session, kind=kind, payload=dict(p), run_at=run_at, agent_id=agent_id, now=run_at) for p in payloads
+        ]
         if max_attempts is not None:
             for job in jobs:
                 job.max_attempts = max_attempts

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from shared.models import OutboxJob
-from shared.outbox.handlers import JobContext, JobHandler
+from shared.outbox.contract import JobContext, JobHandler
 
 
 def _append(path: str, line: str) -> None:

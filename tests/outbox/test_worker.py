@@ -12,17 +12,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from shared.db import session_scope
 from shared.models import OutboxJob
+from shared.outbox.contract import JobContext, JobHandler, ParkJob, PermanentFailure, RetryLater
 from shared.outbox.errors import JobNotFound, JobNotRetryable
-from shared.outbox.handlers import JobContext, JobHandler, ParkJob, PermanentFailure, RetryLater
-from shared.outbox.worker import (
-    BACKOFF_BASE_SECONDS,
-    JobOutcome,
-    claim_due_jobs,
-    resume_parked_jobs,
-    retry_job,
-    run_job,
-    run_worker,
-)
+from shared.outbox.service import claim_due_jobs, resume_parked_jobs, retry_job
+from shared.outbox.worker import BACKOFF_BASE_SECONDS, JobOutcome, run_job, run_worker
 from shared.settings import Settings
 from tests.conftest import Clock
 from tests.factories import committed_agent
@@ -223,9 +216,9 @@ def test_retry_job_runs_a_failed_job_again(context: JobContext, db: sessionmaker
 
     assert claim_and_run(context, {"test.bad": lambda _c, _j: None}) == [JobOutcome.DONE]
     with session_scope(db) as session, pytest.raises(JobNotRetryable):
-        retry_job(session, job_id=job_id)
+        retry_job(session, job_id=job_id, now=clock.now)
     with session_scope(db) as session, pytest.raises(JobNotFound):
-        retry_job(session, job_id=987654)
+        retry_job(session, job_id=987654, now=clock.now)
 
 
 def test_a_worker_whose_lease_expired_cannot_overwrite_the_outcome(

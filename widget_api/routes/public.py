@@ -296,7 +296,7 @@ def post_event(body: EventIn, session: SessionDep, now: NowDep) -> dict[str, str
             chosen_start=body.start,
             occurred_at=now,
         )
-        plan_event_webhooks(session, event=event)
+        plan_event_webhooks(session, event=event, now=now)
     return {"status": "accepted"}
 
 
@@ -379,10 +379,10 @@ def reschedule_booking(
 
 
 @router.get("/bookings/{manage_token}/ics", responses={200: {"content": {"text/calendar": {}}}, **ERRORS})
-def booking_ics_download(manage_token: str, session: SessionDep) -> Response:
+def booking_ics_download(manage_token: str, session: SessionDep, now: NowDep) -> Response:
     booking = booking_service.get_booking_by_token(session, manage_token=manage_token)
     return Response(
-        content=booking_ics(booking),
+        content=booking_ics(booking, now=now),
         media_type="text/calendar; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="booking-{booking.id}.ics"'},
     )

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from shared.accounts.errors import EmailNotFound
 from shared.accounts.permissions import Actor, require_can_manage_agent, visible_agent_ids
 from shared.models import Booking, EmailMessage, OutboxJob
-from shared.outbox import worker
+from shared.outbox import service as queue
 from shared.outbox.errors import JobNotFound
 
 DEFAULT_LIMIT = 200
@@ -62,7 +62,7 @@ def job_counts(session: Session, *, actor: Actor) -> dict[str, int]:
     return {status: count for status, count in session.execute(query).all()}
 
 
-def retry_job(session: Session, *, actor: Actor, job_id: int, now: datetime | None = None) -> OutboxJob:
+def retry_job(session: Session, *, actor: Actor, job_id: int, now: datetime) -> OutboxJob:
     """Queue a failed, waiting or pending job to run again with fresh attempts."""
     job = session.get(OutboxJob, job_id)
     if job is None:
@@ -72,7 +72,7 @@ def retry_job(session: Session, *, actor: Actor, job_id: int, now: datetime | No
         if job.agent_id is None:
             raise JobNotFound()
         require_can_manage_agent(actor, job.agent_id)
-    return worker.retry_job(session, job_id=job_id, now=now)
+    return queue.retry_job(session, job_id=job_id, now=now)
 
 
 def _visible_emails(actor: Actor) -> ColumnElement[bool] | None:

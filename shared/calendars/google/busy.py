@@ -13,6 +13,7 @@ import logging
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -29,7 +30,7 @@ from shared.calendars.google.service import (
     save_refreshed_tokens,
     usable_tokens,
 )
-from shared.models import Agent
+from shared.models import Agent, utcnow
 from shared.settings import Settings
 
 logger = logging.getLogger("meetings.google")
@@ -94,8 +95,12 @@ class GoogleBusySource(BusyTimeSource):
         *,
         cache_seconds: float = DEFAULT_CACHE_SECONDS,
         cache: BusyCache | None = None,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.settings = settings
+        # The time a lost grant is recorded at (its reconnect notice is due then); busy_intervals
+        # is given only the window it asks about.
+        self.clock = clock
         self.cache_seconds = cache_seconds
         self.cache = cache or BusyCache()
 
@@ -105,7 +110,7 @@ class GoogleBusySource(BusyTimeSource):
         connection = get_connection(session, agent_id=agent.id)
         if connection is None:
             return []
-        tokens = usable_tokens(session, connection=connection, settings=self.settings)
+        tokens = usable_tokens(session, connection=connection, settings=self.settings, now=self.clock())
         if tokens is None:
             return []
         owner: tuple[object, ...] = (agent.id, connection.account_email, tuple(connection.busy_calendar_ids or []))
@@ -122,7 +127,7 @@ class GoogleBusySource(BusyTimeSource):
         try:
             intervals = client.busy_intervals(connection.busy_calendar_ids or ["primary"], start=start, end=end)
         except GoogleAccessRevoked as failure:
-            mark_needs_reconnect(session, connection=connection, reason=str(failure))
+            mark_needs_reconnect(session, connection=connection, reason=str(failure), now=self.clock())
             self.cache.forget(agent.id)
             return []
         except GoogleCallError as failure:

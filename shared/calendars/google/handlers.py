@@ -33,7 +33,7 @@ from shared.calendars.google.service import (
 from shared.calendars.google.tokens import StoredTokens
 from shared.db import session_scope
 from shared.models import STATUS_CANCELLED, Booking, OutboxJob
-from shared.outbox.handlers import JobContext, JobHandler, ParkJob, PermanentFailure, RetryLater
+from shared.outbox.contract import JobContext, JobHandler, ParkJob, PermanentFailure, RetryLater
 
 logger = logging.getLogger("meetings.google")
 
@@ -63,7 +63,9 @@ def _load(context: JobContext, job: OutboxJob) -> _Work | None:
             return None
         connection = get_connection(session, agent_id=booking.agent_id)
         tokens = (
-            usable_tokens(session, connection=connection, settings=context.settings) if connection is not None else None
+            usable_tokens(session, connection=connection, settings=context.settings, now=context.clock())
+            if connection is not None
+            else None
         )
         if connection is None or tokens is None:
             detail = connection.last_error if connection is not None and connection.last_error else None
@@ -141,7 +143,7 @@ def _signal_for(context: JobContext, work: _Work, failure: GoogleCallError) -> E
         with session_scope(context.sessionmaker) as session:
             connection = get_connection(session, agent_id=work.agent_id)
             if connection is not None:
-                mark_needs_reconnect(session, connection=connection, reason=str(failure))
+                mark_needs_reconnect(session, connection=connection, reason=str(failure), now=context.clock())
         return ParkJob(f"{WAITING_FOR_RECONNECT} ({failure})")
     if isinstance(failure, GoogleTemporarilyUnavailable):
         return RetryLater(str(failure), delay_seconds=failure.retry_after_seconds)

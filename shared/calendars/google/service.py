@@ -36,7 +36,7 @@ from shared.errors import InvalidInput
 from shared.models import CalendarConnection, OAuthState
 from shared.models.calendar import STATUS_CONNECTED, STATUS_DISCONNECTED, STATUS_NEEDS_RECONNECT
 from shared.notifications.planning import plan_agent_notice
-from shared.outbox.worker import resume_parked_jobs
+from shared.outbox.service import resume_parked_jobs
 from shared.settings import Settings
 
 logger = logging.getLogger("meetings.google")
@@ -191,14 +191,16 @@ def _primary_calendar_id(settings: Settings, tokens: StoredTokens, granted: list
 # --- use --------------------------------------------------------------------------------------------
 
 
-def usable_tokens(session: Session, *, connection: CalendarConnection, settings: Settings) -> StoredTokens | None:
+def usable_tokens(
+    session: Session, *, connection: CalendarConnection, settings: Settings, now: datetime
+) -> StoredTokens | None:
     """The decrypted tokens of a connected connection; None (and needs_reconnect) when unreadable."""
     if connection.status != STATUS_CONNECTED or not connection.encrypted_tokens:
         return None
     try:
         return decrypt_tokens(settings, connection.encrypted_tokens)
     except TokensUnreadable as failure:
-        mark_needs_reconnect(session, connection=connection, reason=str(failure))
+        mark_needs_reconnect(session, connection=connection, reason=str(failure), now=now)
         return None
 
 
@@ -223,7 +225,7 @@ def save_refreshed_tokens(
     return True
 
 
-def mark_needs_reconnect(session: Session, *, connection: CalendarConnection, reason: str) -> None:
+def mark_needs_reconnect(session: Session, *, connection: CalendarConnection, reason: str, now: datetime) -> None:
     """The grant is gone: stop using it, tell the agent once, keep the product answering without it."""
     was_connected = connection.status == STATUS_CONNECTED
     connection.status = STATUS_NEEDS_RECONNECT
@@ -235,18 +237,19 @@ def mark_needs_reconnect(session: Session, *, connection: CalendarConnection, re
             agent_id=connection.agent_id,
             template=CALENDAR_RECONNECT_NOTICE,
             context={"error": reason, "provider": PROVIDER, "account_email": connection.account_email},
+            now=now,
             dedupe_key=f"notice:{CALENDAR_RECONNECT_NOTICE}:agent:{connection.agent_id}:{episode}",
         )
         logger.warning("agent %s: Google Calendar needs reconnecting: %s", connection.agent_id, reason)
     session.flush()
 
 
-def list_calendars(session: Session, *, agent_id: int, settings: Settings) -> list[CalendarInfo]:
+def list_calendars(session: Session, *, agent_id: int, settings: Settings, now: datetime) -> list[CalendarInfo]:
     """The agent's Google calendars, to choose busy calendars and the destination from."""
     connection = get_connection(session, agent_id=agent_id)
     if connection is None:
         return []
-    tokens = usable_tokens(session, connection=connection, settings=settings)
+    tokens = usable_tokens(session, connection=connection, settings=settings, now=now)
     if tokens is None:
         return []
     client = GoogleCalendarClient(settings, credentials_for(connection, tokens, settings))
@@ -293,7 +296,8 @@ def revoke_refresh_token(settings: Settings, refresh_token: str) -> bool:
     )
     try:
         with urllib.request.urlopen(request, timeout=REVOKE_TIMEOUT_SECONDS) as response:  # noqa: S310 - configured URL
-            return 200 <= response.status < 300
+            status: int = response.status
+            return 200 <= status < 300
     except urllib.error.HTTPError as error:
         logger.warning("Google token revocation answered HTTP %s", error.code)
     except (urllib.error.URLError, OSError) as error:

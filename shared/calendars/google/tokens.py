@@ -39,7 +39,7 @@ class StoredTokens:
     expiry: datetime | None = None
 
     def to_credentials(self, settings: Settings, scopes: list[str]) -> Credentials:
-        return Credentials(
+        return Credentials(  # type: ignore[no-untyped-call]  # google-auth ships no type hints
             token=self.access_token,
             refresh_token=self.refresh_token,
             token_uri=settings.google_token_uri,

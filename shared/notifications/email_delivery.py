@@ -1,4 +1,4 @@
-"""Outbox handlers that send emails, each at most once per job (so once per planned event).
+"""Outbox handlers that send emails (the email channel), each at most once per job (so once per planned event).
 
 The protocol, per job:
 1. In its own committed transaction, the EmailMessage row keyed by the job (outbox_job_id is unique)
@@ -32,7 +32,7 @@ from shared.errors import InvalidInput
 from shared.models import STATUS_CANCELLED, Agent, Booking, EmailMessage, OutboxJob
 from shared.notifications.emails import RenderedEmail, render_agent_notice, render_booking_email
 from shared.notifications.smtp import SmtpConfig, build_mime, mail_domain, parse_smtp_url, send_mime
-from shared.outbox.handlers import JobContext, PermanentFailure, RetryLater
+from shared.outbox.contract import JobContext, PermanentFailure, RetryLater
 
 TRANSPORT_SMTP = "smtp"
 TRANSPORT_STORED = "stored"

@@ -1,5 +1,8 @@
 """The contract between the worker and the channels that run outbox jobs.
 
+The queue knows job kinds only as the `Mapping[str, JobHandler]` it is handed (assembled at the
+edge: `meetings.jobs.job_handlers`); channels import this contract, never the reverse.
+
 A handler runs one claimed job outside any transaction of the worker's: it opens its own
 `session_scope(context.sessionmaker)` for what it reads and writes. It returns normally when the job
 is done, or raises one of the exceptions below. Any other exception counts as a transient failure
@@ -43,14 +46,3 @@ class ParkJob(Exception):  # noqa: N818 - a signal, not an error
 
 
 JobHandler = Callable[[JobContext, OutboxJob], None]
-
-
-def job_handlers() -> dict[str, JobHandler]:
-    """Every job kind the worker knows, mapped to its handler. Each channel adds its kinds here."""
-    from shared.calendars.google.handlers import google_job_handlers  # late: it imports this module
-    from shared.notifications.jobs import notification_handlers  # late: it imports this module
-
-    handlers: dict[str, JobHandler] = {}
-    handlers.update(notification_handlers())
-    handlers.update(google_job_handlers())
-    return handlers

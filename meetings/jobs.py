@@ -1,0 +1,16 @@
+"""The job kinds this deployment runs, each mapped to its channel's handler.
+
+Assembled here, at the edge, and handed to the worker: the queue (shared.outbox) knows no channel,
+and each channel (notifications, calendars) knows only the outbox contract it implements.
+"""
+
+from __future__ import annotations
+
+from shared.calendars.google.handlers import google_job_handlers
+from shared.notifications.jobs import notification_handlers
+from shared.outbox.contract import JobHandler
+
+
+def job_handlers() -> dict[str, JobHandler]:
+    """Every job kind the worker runs: the notification channels' and Google Calendar's."""
+    return {**notification_handlers(), **google_job_handlers()}
