@@ -24,7 +24,7 @@ from shared.agents.schemas import (
     SLOT_INTERVAL_RANGE,
     AvailabilityInput,
 )
-from shared.availability.rules import WEEKDAYS
+from shared.models.agent import WEEKDAYS
 from shared.timezones import validate_timezone
 
 HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")

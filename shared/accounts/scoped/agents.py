@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
@@ -81,9 +82,9 @@ def update_meeting_type(
     return agents.update_meeting_type(session, meeting_type_id=meeting_type_id, changes=changes, agent_id=agent_id)
 
 
-def delete_meeting_type(session: Session, *, actor: Actor, agent_id: int, meeting_type_id: int) -> None:
+def delete_meeting_type(session: Session, *, actor: Actor, agent_id: int, meeting_type_id: int, now: datetime) -> None:
     require_can_manage_agent(actor, agent_id)
-    agents.delete_meeting_type(session, meeting_type_id=meeting_type_id, agent_id=agent_id)
+    agents.delete_meeting_type(session, meeting_type_id=meeting_type_id, agent_id=agent_id, now=now)
 
 
 def reorder_meeting_types(
