@@ -21,6 +21,7 @@ from shared.agents.errors import (
 from shared.agents.schemas import DEFAULT_COLOUR, AvailabilityInput, MeetingTypeChanges
 from shared.agents.validation import (
     check_active,
+    check_agent,
     check_availability,
     check_colour,
     check_description,
@@ -51,9 +52,13 @@ def create_agent(
     role: str = ROLE_AGENT,
     password_hash: str | None = None,
 ) -> Agent:
-    """Create an agent with default availability (Mon–Fri 09:00–17:00) and the predefined meeting types."""
+    """Create an agent with default availability (Mon–Fri 09:00–17:00) and the predefined meeting types.
+
+    InvalidAgent for a missing name, a malformed email or an unknown role; EmailTaken when an agent
+    already has this email (any case).
+    """
+    name, email = check_agent(name=name, email=email, role=role)
     validate_timezone(timezone)
-    email = email.strip()
     # Case-insensitive: Ada@Example.com and ada@example.com are one mailbox in practice.
     if session.scalar(select(Agent.id).where(func.lower(Agent.email) == email.lower())) is not None:
         raise EmailTaken()
