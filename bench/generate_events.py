@@ -24,12 +24,12 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Engine, insert, text
 
 from shared.agents.service import create_agent
-from shared.contacts.errors import STEP_EVENTS
 from shared.db import build_engine, build_sessionmaker, session_scope
 from shared.funnel import rollup
 from shared.migrate import upgrade_to_head
 from shared.models import Event
 from shared.settings import Settings
+from shared.steps.names import STEP_EVENTS
 
 END = datetime(2026, 6, 1, tzinfo=UTC)
 DAYS = 180

@@ -4,17 +4,15 @@ widget sessions with the drop-off of a real funnel, so every dashboard page has 
 Deterministic (`random.Random(42)`) apart from the secrets (links, tokens, password salts), and seeded
 only once: a second run finds the manager and adds nothing. Slots are picked with the availability
 engine, so every booking respects its agent's rules. Bookings still ahead of `now` go through
-`shared.booking.service.book` (with `now` = the moment the form was submitted); bookings already
-past cannot (notice and horizon are checked against the submission time, but nothing may be booked
-into the past), so they are written here in the shape `book()` writes: the booking, the contact,
-`calendar_4th_step_submit` and `booking_confirmed` — without outbox jobs, as their emails went out
-long ago.
+`shared.booking.service.book` (with `now` = the moment the form was submitted) and are cancelled
+with `cancel_booking`; bookings already past cannot (nothing may be booked into the past), so they
+go through `record_past_booking` and `record_past_cancellation`, which write the same rows without
+outbox jobs, as their emails went out long ago.
 """
 
 from __future__ import annotations
 
 import random
-import secrets
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -30,9 +28,9 @@ from shared.availability.engine import free_slots
 from shared.availability.rules import AvailabilityRules, Interval, Slot
 from shared.availability.service import default_sources, rules_from_model
 from shared.booking.schemas import BookingRequest
-from shared.booking.service import book, cancel_booking
-from shared.contacts.service import contact_for_visitor, identify_contact, record_event
-from shared.models import STATUS_CANCELLED, STATUS_CONFIRMED, Agent, Booking, Event, MeetingType
+from shared.booking.service import book, cancel_booking, record_past_booking, record_past_cancellation
+from shared.contacts.service import contact_for_visitor, record_event
+from shared.models import Agent, Booking, Event, MeetingType
 from shared.models.agent import ROLE_MANAGER
 from shared.settings import Settings
 
@@ -429,66 +427,13 @@ class _Seeder:
             )
             booking.created_at = booking.updated_at = submitted
             return booking
-        contact = identify_contact(
+        return record_past_booking(
             self.session,
-            email=request.email,
-            first_name=request.first_name,
-            last_name=request.last_name,
-            company=request.company_name,
-            visitor_id=request.visitor_id,
-        )
-        booking = Booking(
-            agent_id=plan.agent.id,
-            meeting_type_id=meeting_type.id,
-            contact_id=contact.id,
-            start_at=request.start,
-            end_at=request.start + timedelta(minutes=meeting_type.duration_minutes),
-            invitee_timezone=request.timezone,
-            first_name=request.first_name,
-            last_name=request.last_name,
-            company_name=request.company_name,
-            email=request.email,
-            description=request.description,
-            status=STATUS_CONFIRMED,
-            manage_token=secrets.token_urlsafe(32),
+            agent=plan.agent,
+            meeting_type=meeting_type,
+            request=request,
             idempotency_key=f"demo-{request.session_id}",
-            request_fingerprint=request.fingerprint(),
-            session_id=request.session_id,
-            visitor_id=request.visitor_id,
-            created_at=submitted,
-            updated_at=submitted,
-        )
-        self.session.add(booking)
-        self.session.flush()
-        self._booking_event(
-            booking,
-            "calendar_4th_step_submit",
-            {
-                "first_name": request.first_name,
-                "last_name": request.last_name,
-                "company_name": request.company_name,
-                "email": request.email,
-                "description": request.description,
-            },
-            at=submitted,
-        )
-        self._booking_event(booking, "booking_confirmed", {"booking_id": booking.id}, at=submitted)
-        return booking
-
-    def _booking_event(self, booking: Booking, name: str, attributes: dict[str, str | int], *, at: datetime) -> None:
-        record_event(
-            self.session,
-            name=name,
-            attributes=attributes,
-            contact_id=booking.contact_id,
-            agent_id=booking.agent_id,
-            meeting_type_id=booking.meeting_type_id,
-            booking_id=booking.id,
-            session_id=booking.session_id,
-            visitor_id=booking.visitor_id,
-            chosen_date=booking.start_at.astimezone(ZoneInfo(booking.invitee_timezone)).date().isoformat(),
-            chosen_start=booking.start_at,
-            occurred_at=at,
+            booked_at=submitted,
         )
 
     def _cancel(self, booking: Booking, fraction: float) -> None:
@@ -499,12 +444,7 @@ class _Seeder:
         if booking.start_at > self.now:
             cancel_booking(self.session, booking=booking, reason=reason, now=at)
         else:
-            booking.status = STATUS_CANCELLED
-            booking.cancel_reason = reason
-            booking.cancelled_at = at
-            booking.sequence += 1
-            self.session.flush()
-            self._booking_event(booking, "booking_cancelled", {"booking_id": booking.id, "reason": reason or ""}, at=at)
+            record_past_cancellation(self.session, booking=booking, reason=reason, cancelled_at=at)
         self.cancelled += 1
 
 

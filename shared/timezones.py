@@ -1,7 +1,10 @@
-"""IANA zone names, validated against the tz database (tzdata ships it on every platform)."""
+"""Calendar values from the outside: IANA zone names, validated against the tz database (tzdata ships
+it on every platform), and ISO dates."""
 
 from __future__ import annotations
 
+import re
+from datetime import date
 from functools import lru_cache
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -22,3 +25,16 @@ def validate_timezone(name: str) -> str:
 
 def zone(name: str) -> ZoneInfo:
     return ZoneInfo(validate_timezone(name))
+
+
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def parse_date(value: str) -> date:
+    """A real calendar date written YYYY-MM-DD; InvalidInput otherwise."""
+    try:
+        if not ISO_DATE.fullmatch(value):
+            raise ValueError
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(f"date must be YYYY-MM-DD, got {value!r}") from None

@@ -12,7 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from shared.availability.busy import BusyTimeSource
-from shared.availability.cache import AnswerCache
+from shared.availability.cache import AnswerCache, install_invalidation
 from shared.calendars.sources import busy_sources_for
 from shared.db import build_engine, build_sessionmaker
 from shared.models import utcnow
@@ -63,7 +63,9 @@ def create_app(
     app.state.settings = settings
     app.state.clock = clock
     app.state.busy_sources = busy_sources or busy_sources_for(settings)  # + Google when configured
-    # Slots / days answers reused for a few seconds (shared.availability.cache).
+    # Slots / days answers reused for a few seconds (shared.availability.cache); this process's
+    # commits invalidate them.
+    install_invalidation()
     app.state.answer_cache = AnswerCache(ttl=settings.availability_cache_seconds)
     install_error_handlers(app)
     install_middleware(app, settings)  # CORS (public API only), rate limits, body size, headers, logs

@@ -1,5 +1,7 @@
 """An agent's meeting types: list, create, edit, delete, reorder, activate and deactivate."""
 
+from datetime import UTC, datetime
+
 import streamlit as st
 from sqlalchemy.orm import Session
 
@@ -114,7 +116,7 @@ for index, item in enumerate(types):
         if delete.button("Delete", key=f"type_delete_{type_id}", disabled=not sure):
             runtime.act(
                 lambda session, type_id=type_id: scoped_agents.delete_meeting_type(
-                    session, actor=user, agent_id=agent_id, meeting_type_id=type_id
+                    session, actor=user, agent_id=agent_id, meeting_type_id=type_id, now=datetime.now(UTC)
                 ),
                 success="Meeting type deleted. Bookings already made with it are kept.",
             )

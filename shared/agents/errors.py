@@ -26,6 +26,10 @@ class CalendarNotConnected(NotFound):
         super().__init__("no calendar connected")
 
 
+class InvalidAgent(InvalidInput):
+    """An agent field that cannot be stored (no name, not an email address, an unknown role)."""
+
+
 class InvalidAvailability(InvalidInput):
     """An availability setting that cannot be stored; the message names the field and the rule."""
 

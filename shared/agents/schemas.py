@@ -10,6 +10,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypedDict
 
+from shared.models.agent import AVAILABILITY_DEFAULTS
+
 # Bounds shared by the service (which enforces them) and the front doors (which may show them).
 MIN_NOTICE_MAX_MINUTES = 60 * 24 * 30
 HORIZON_DAYS_RANGE = (1, 730)
@@ -35,12 +37,12 @@ class AvailabilityInput:
 
     timezone: str
     weekly: Mapping[str, Any]
-    min_notice_minutes: int = 240
-    horizon_days: int = 60
-    buffer_before_minutes: int = 0
-    buffer_after_minutes: int = 0
-    slot_interval_minutes: int = 30
-    max_per_day: int | None = None
+    min_notice_minutes: int = AVAILABILITY_DEFAULTS.min_notice_minutes
+    horizon_days: int = AVAILABILITY_DEFAULTS.horizon_days
+    buffer_before_minutes: int = AVAILABILITY_DEFAULTS.buffer_before_minutes
+    buffer_after_minutes: int = AVAILABILITY_DEFAULTS.buffer_after_minutes
+    slot_interval_minutes: int = AVAILABILITY_DEFAULTS.slot_interval_minutes
+    max_per_day: int | None = AVAILABILITY_DEFAULTS.max_per_day
     overrides: Sequence[Any] = field(default_factory=list)
 
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
+from dataclasses import asdict
 from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from shared.agents.bookable import bookable_clause, is_bookable
 from shared.agents.errors import (
     AgentNotFound,
     EmailTaken,
@@ -19,6 +21,7 @@ from shared.agents.errors import (
 from shared.agents.schemas import DEFAULT_COLOUR, AvailabilityInput, MeetingTypeChanges
 from shared.agents.validation import (
     check_active,
+    check_agent,
     check_availability,
     check_colour,
     check_description,
@@ -30,9 +33,8 @@ from shared.models import (
     Agent,
     Availability,
     MeetingType,
-    utcnow,
 )
-from shared.models.agent import DEFAULT_WEEKLY, ROLE_AGENT
+from shared.models.agent import AVAILABILITY_DEFAULTS, DEFAULT_WEEKLY, ROLE_AGENT
 from shared.timezones import validate_timezone
 
 
@@ -50,9 +52,13 @@ def create_agent(
     role: str = ROLE_AGENT,
     password_hash: str | None = None,
 ) -> Agent:
-    """Create an agent with default availability (Mon–Fri 09:00–17:00) and the predefined meeting types."""
+    """Create an agent with default availability (Mon–Fri 09:00–17:00) and the predefined meeting types.
+
+    InvalidAgent for a missing name, a malformed email or an unknown role; EmailTaken when an agent
+    already has this email (any case).
+    """
+    name, email = check_agent(name=name, email=email, role=role)
     validate_timezone(timezone)
-    email = email.strip()
     # Case-insensitive: Ada@Example.com and ada@example.com are one mailbox in practice.
     if session.scalar(select(Agent.id).where(func.lower(Agent.email) == email.lower())) is not None:
         raise EmailTaken()
@@ -61,12 +67,7 @@ def create_agent(
         timezone=timezone,
         weekly={day: [list(w) for w in windows] for day, windows in DEFAULT_WEEKLY.items()},
         overrides=[],
-        min_notice_minutes=240,
-        horizon_days=60,
-        buffer_before_minutes=0,
-        buffer_after_minutes=0,
-        slot_interval_minutes=30,
-        max_per_day=None,
+        **asdict(AVAILABILITY_DEFAULTS),
     )
     agent.meeting_types = [
         MeetingType(name=n, duration_minutes=minutes, description=text, colour=colour, position=i, active=True)
@@ -103,15 +104,10 @@ def rotate_link(session: Session, *, agent_id: int) -> Agent:
 
 
 def bookable_meeting_types(session: Session, *, agent: Agent) -> list[MeetingType]:
+    """The agent's bookable meeting types (shared.agents.bookable) in their order: what a link offers."""
     return list(
         session.scalars(
-            select(MeetingType)
-            .where(
-                MeetingType.agent_id == agent.id,
-                MeetingType.active.is_(True),
-                MeetingType.deleted_at.is_(None),
-            )
-            .order_by(MeetingType.position, MeetingType.id)
+            select(MeetingType).where(bookable_clause(agent.id)).order_by(MeetingType.position, MeetingType.id)
         )
     )
 
@@ -119,12 +115,7 @@ def bookable_meeting_types(session: Session, *, agent: Agent) -> list[MeetingTyp
 def get_bookable_meeting_type(session: Session, *, agent: Agent, meeting_type_id: int) -> MeetingType:
     """An active meeting type of this agent; MeetingTypeNotFound for inactive, deleted or foreign ones."""
     meeting_type = session.get(MeetingType, meeting_type_id)
-    if (
-        meeting_type is None
-        or meeting_type.agent_id != agent.id
-        or not meeting_type.active
-        or meeting_type.deleted_at is not None
-    ):
+    if meeting_type is None or not is_bookable(meeting_type, agent_id=agent.id):
         raise MeetingTypeNotFound()
     return meeting_type
 
@@ -242,12 +233,10 @@ def update_meeting_type(
     return meeting_type
 
 
-def delete_meeting_type(
-    session: Session, *, meeting_type_id: int, agent_id: int | None = None, now: datetime | None = None
-) -> None:
+def delete_meeting_type(session: Session, *, meeting_type_id: int, now: datetime, agent_id: int | None = None) -> None:
     """Soft delete: the type disappears from lists and the widget; its bookings keep pointing at it."""
     meeting_type = get_meeting_type(session, meeting_type_id=meeting_type_id, agent_id=agent_id)
-    meeting_type.deleted_at = now or utcnow()
+    meeting_type.deleted_at = now
     meeting_type.active = False
     session.flush()
 

@@ -1,4 +1,4 @@
-"""Checks for availability and meeting type input: each failure names the field and the rule.
+"""Checks for agent, availability and meeting type input: each failure names the field and the rule.
 
 They build new, normalised values and never touch the database, so a refused update changes nothing.
 """
@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from shared.agents.errors import InvalidAvailability, InvalidMeetingType
+from shared.agents.errors import InvalidAgent, InvalidAvailability, InvalidMeetingType
 from shared.agents.schemas import (
     BUFFER_MAX_MINUTES,
     DESCRIPTION_MAX_LENGTH,
@@ -24,13 +24,28 @@ from shared.agents.schemas import (
     SLOT_INTERVAL_RANGE,
     AvailabilityInput,
 )
-from shared.availability.rules import WEEKDAYS
+from shared.models.agent import ROLE_AGENT, ROLE_MANAGER, WEEKDAYS
 from shared.timezones import validate_timezone
 
 HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 END_OF_DAY = "24:00"
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+ROLES = (ROLE_AGENT, ROLE_MANAGER)
+
+
+def check_agent(*, name: str, email: str, role: str) -> tuple[str, str]:
+    """The stored (name, email) of a new agent, stripped; InvalidAgent for a missing name, something
+    that is not an email address or an unknown role. The admin API and the dashboard both refuse
+    through this (shared.agents.service.create_agent)."""
+    if role not in ROLES:
+        raise InvalidAgent(f"role must be {ROLE_AGENT} or {ROLE_MANAGER}, got {role!r}")
+    if not isinstance(name, str) or not name.strip():
+        raise InvalidAgent("name is required")
+    if not isinstance(email, str) or not EMAIL.match(email.strip()):
+        raise InvalidAgent(f"{email!r} is not an email address")
+    return name.strip(), email.strip()
 
 
 def check_int(value: object, *, field: str, low: int, high: int, error: type[Exception]) -> int:

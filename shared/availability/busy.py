@@ -16,10 +16,26 @@ from shared.models import STATUS_CONFIRMED, Agent, Booking
 class BusyTimeSource(ABC):
     """A provider of busy intervals for one agent. `fresh=True` means no cache (booking time)."""
 
+    @property
+    def local(self) -> bool:
+        """True for busy times read from this database (the agent's bookings): no network and no
+        cache, so exact and cheap. A booking checks local sources once more before it takes the
+        agent's lock (a fast 409 for the losers of a race), and availability reads them over exactly
+        the range a slot can touch, where a remote source gets a wider range its cache can reuse."""
+        return False
+
     @abstractmethod
     def busy_intervals(
         self, session: Session, *, agent: Agent, start: datetime, end: datetime, fresh: bool
     ) -> list[Interval]: ...
+
+    def excluding(self, booking: Booking) -> BusyTimeSource:
+        """This source as if `booking` did not exist: a reschedule must not collide with itself.
+
+        By default (a calendar reports merged busy periods without ids, and the booking's own event
+        is among them) the booking's old time is cut out of what the source reports.
+        """
+        return ExcludingBooking(self, booking)
 
 
 def confirmed_bookings_between(
@@ -40,8 +56,15 @@ class LocalBookingsSource(BusyTimeSource):
     """The agent's confirmed bookings of every meeting type."""
 
     def __init__(self, exclude_booking_id: int | None = None) -> None:
-        # A reschedule must not collide with the booking it moves.
         self.exclude_booking_id = exclude_booking_id
+
+    @property
+    def local(self) -> bool:
+        return True
+
+    def excluding(self, booking: Booking) -> BusyTimeSource:
+        """Local bookings drop it by id."""
+        return LocalBookingsSource(booking.id)
 
     def busy_intervals(
         self, session: Session, *, agent: Agent, start: datetime, end: datetime, fresh: bool
@@ -72,20 +95,14 @@ def _subtract(intervals: list[Interval], hole: Interval) -> list[Interval]:
 
 
 class ExcludingBooking(BusyTimeSource):
-    """A source seen as if one booking did not exist: a reschedule must not collide with itself.
-
-    Local bookings drop it by id. A calendar only reports merged busy periods without ids, and the
-    booking's own event is among them, so its old time is cut out of what the calendar reports.
-    """
+    """A source seen without one booking's time (the default of BusyTimeSource.excluding)."""
 
     def __init__(self, source: BusyTimeSource, booking: Booking) -> None:
-        self.source = LocalBookingsSource(booking.id) if isinstance(source, LocalBookingsSource) else source
+        self.source = source
         self.own_time = Interval(booking.start_at, booking.end_at)
 
     def busy_intervals(
         self, session: Session, *, agent: Agent, start: datetime, end: datetime, fresh: bool
     ) -> list[Interval]:
         intervals = self.source.busy_intervals(session, agent=agent, start=start, end=end, fresh=fresh)
-        if isinstance(self.source, LocalBookingsSource):
-            return intervals
         return _subtract(intervals, self.own_time)

@@ -13,7 +13,8 @@ Validity — an entry is served only while all of these hold:
   an inactive, deleted or foreign meeting type, so those are checked before any entry is served.
 - **Nothing relevant committed in this process since**: every Session commit that flushed or
   executed a write of bookings, availability, meeting types, agents or calendar connections bumps a
-  process-wide generation (`_note_write`), which invalidates every entry of this process at once.
+  process-wide generation (`_note_write`, installed at start-up by `install_invalidation`), which
+  invalidates every entry of this process at once.
   That also covers writes that do not go through `lock_agent` (test factories, the dashboard in the
   same process).
 - **Young**: at most `ttl` seconds old (MEETINGS_AVAILABILITY_CACHE_SECONDS, default 5; 0 = off),
@@ -41,6 +42,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, event, select
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
+from shared.agents.bookable import is_bookable
 from shared.agents.errors import LinkNotFound, MeetingTypeNotFound
 from shared.models import Agent, Availability, Booking, MeetingType
 from shared.models.calendar import CalendarConnection
@@ -68,7 +70,6 @@ def invalidate_all() -> None:
         _generation += 1
 
 
-@event.listens_for(Session, "after_flush")
 def _note_flush(session: Session, flush_context: UOWTransaction) -> None:
     for obj in (*session.new, *session.dirty, *session.deleted):
         if isinstance(obj, _WATCHED_TYPES):
@@ -76,7 +77,6 @@ def _note_flush(session: Session, flush_context: UOWTransaction) -> None:
             return
 
 
-@event.listens_for(Session, "do_orm_execute")
 def _note_write(state: ORMExecuteState) -> None:
     if state.is_insert or state.is_update or state.is_delete:
         table = getattr(getattr(state.statement, "table", None), "name", None)
@@ -84,17 +84,35 @@ def _note_write(state: ORMExecuteState) -> None:
             state.session.info[_DIRTY] = True
 
 
-@event.listens_for(Session, "after_commit")
 def _after_commit(session: Session) -> None:
     if session.info.pop(_DIRTY, False):
         invalidate_all()
 
 
-@event.listens_for(Session, "after_soft_rollback")
 def _after_rollback(session: Session, previous_transaction: Any) -> None:
     # Rolled back: nothing reached the database. (Invalidating would be safe too, just wasteful.)
     if not session.in_transaction():
         session.info.pop(_DIRTY, None)
+
+
+_LISTENERS: tuple[tuple[str, Callable[..., None]], ...] = (
+    ("after_flush", _note_flush),
+    ("do_orm_execute", _note_write),
+    ("after_commit", _after_commit),
+    ("after_soft_rollback", _after_rollback),
+)
+
+
+def install_invalidation() -> None:
+    """Make every Session of this process bump the generation when it commits a watched write.
+
+    Called once at start-up by the process that serves cached answers (widget_api.app.create_app);
+    calling it again changes nothing. Nothing is installed at import, so importing this module (the
+    dashboard, the worker, a test) leaves Session alone.
+    """
+    for name, listener in _LISTENERS:
+        if not event.contains(Session, name, listener):
+            event.listen(Session, name, listener)
 
 
 # Built once: constructing the statement costs several times more than running it on SQLite.
@@ -104,7 +122,8 @@ _VERSION_QUERY = (
         Agent.booking_lock_version,
         Availability.updated_at,
         MeetingType.id.label("meeting_type_id"),
-        MeetingType.agent_id.label("meeting_type_agent_id"),
+        # Named as on MeetingType, so the row is what shared.agents.bookable's rule reads.
+        MeetingType.agent_id.label("agent_id"),
         MeetingType.active,
         MeetingType.deleted_at,
         MeetingType.duration_minutes,
@@ -133,12 +152,7 @@ def answer_version(connection: Connection, *, link: str, meeting_type_id: int) -
     row = connection.execute(_VERSION_QUERY, {"link": link, "meeting_type_id": meeting_type_id}).first()
     if row is None:
         raise LinkNotFound()
-    if (
-        row.meeting_type_id is None
-        or row.meeting_type_agent_id != row.id
-        or not row.active
-        or row.deleted_at is not None
-    ):
+    if not is_bookable(row, agent_id=row.id):  # no meeting type at all: agent_id is NULL
         raise MeetingTypeNotFound()
     return AnswerVersion(
         agent_id=row.id,

@@ -1,4 +1,7 @@
-"""The inputs of the availability engine, as plain immutable values (no ORM, no clock)."""
+"""The inputs of the availability engine, as plain immutable values (no ORM objects, no clock).
+
+The defaults and the weekday names are those of the stored availability (shared.models.agent).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +11,8 @@ from datetime import date, datetime, time, timedelta
 from functools import cached_property
 from zoneinfo import ZoneInfo
 
-WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+from shared.models.agent import AVAILABILITY_DEFAULTS as _DEFAULTS
+from shared.models.agent import WEEKDAYS as WEEKDAYS  # the engine's callers name the days by it
 
 Window = tuple[time, time]
 """A wall-clock window [start, end) in the agent's zone. end == 00:00 means midnight (end of day)."""
@@ -33,12 +37,12 @@ class AvailabilityRules:
     timezone: str
     weekly: Mapping[int, Sequence[Window]]  # 0 = Monday … 6 = Sunday
     overrides: Mapping[date, Sequence[Window]] = field(default_factory=dict)  # () = day off
-    min_notice: timedelta = timedelta(hours=4)
-    horizon: timedelta = timedelta(days=60)
-    buffer_before: timedelta = timedelta(0)
-    buffer_after: timedelta = timedelta(0)
-    slot_interval: timedelta = timedelta(minutes=30)
-    max_per_day: int | None = None
+    min_notice: timedelta = timedelta(minutes=_DEFAULTS.min_notice_minutes)
+    horizon: timedelta = timedelta(days=_DEFAULTS.horizon_days)
+    buffer_before: timedelta = timedelta(minutes=_DEFAULTS.buffer_before_minutes)
+    buffer_after: timedelta = timedelta(minutes=_DEFAULTS.buffer_after_minutes)
+    slot_interval: timedelta = timedelta(minutes=_DEFAULTS.slot_interval_minutes)
+    max_per_day: int | None = _DEFAULTS.max_per_day
 
     @cached_property
     def zone(self) -> ZoneInfo:

@@ -72,9 +72,13 @@ class AgentAvailability:
         start: datetime,
         end: datetime,
         fresh: bool,
-        exclude_booking_id: int | None = None,
+        excluding: Booking | None = None,
         duration: timedelta | None = None,
     ) -> None:
+        """`excluding`: a booking read as if it did not exist (the one a reschedule moves), in every
+        source and in the per-day counts."""
+        if excluding is not None:
+            sources = [source.excluding(excluding) for source in sources]
         self.rules = rules_from_model(agent.availability)
         intervals: list[Interval] = []
         # Slot starts lie in [start, end). A day either side covers any meeting and buffer. With the
@@ -88,7 +92,7 @@ class AgentAvailability:
             wide if duration is None else (start - self.rules.buffer_before, end + duration + self.rules.buffer_after)
         )
         for source in sources:
-            busy_start, busy_end = exact if isinstance(source, LocalBookingsSource) else wide
+            busy_start, busy_end = exact if source.local else wide
             intervals.extend(source.busy_intervals(session, agent=agent, start=busy_start, end=busy_end, fresh=fresh))
         self.busy = BusyTimeline(intervals)
         self.booked_per_day = (
@@ -98,15 +102,16 @@ class AgentAvailability:
                 zone=self.rules.zone,
                 start=start - margin,
                 end=end + margin,
-                exclude_booking_id=exclude_booking_id,
+                exclude_booking_id=excluding.id if excluding is not None else None,
             )
             if self.rules.max_per_day is not None
             else {}
         )
 
 
-def default_sources(exclude_booking_id: int | None = None) -> list[BusyTimeSource]:
-    return [LocalBookingsSource(exclude_booking_id)]
+def default_sources() -> list[BusyTimeSource]:
+    """The sources every deployment has: the agent's bookings (shared.calendars.sources adds Google)."""
+    return [LocalBookingsSource()]
 
 
 def month_range(month: str) -> tuple[date, date]:

@@ -19,11 +19,13 @@ from sqlalchemy import BigInteger, and_, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from shared.agents.bookable import is_bookable
 from shared.agents.errors import LinkNotFound, MeetingTypeNotFound
 from shared.agents.service import get_bookable_meeting_type
-from shared.availability.busy import BusyTimeSource, ExcludingBooking, LocalBookingsSource
+from shared.availability.busy import BusyTimeSource
 from shared.availability.engine import unavailability_reason
 from shared.availability.service import AgentAvailability
+from shared.booking.effects import EffectTargets, plan_booking_effects
 from shared.booking.errors import (
     BookingCancelled,
     BookingNotFound,
@@ -42,11 +44,9 @@ from shared.models import (
     Event,
     MeetingType,
     WebhookEndpoint,
-    utcnow,
 )
-from shared.notifications.webhooks import active_endpoints, event_webhook_jobs
-from shared.outbox.effects import EffectTargets, booking_effect_jobs, plan_booking_effects
-from shared.outbox.service import enqueue_many
+from shared.notifications.webhooks import active_endpoints
+from shared.steps.names import BOOKING_CANCELLED, BOOKING_CONFIRMED, BOOKING_RESCHEDULED, STEP_4_SUBMIT
 from shared.timezones import validate_timezone, zone
 
 STEP4_ATTRIBUTES = ("first_name", "last_name", "company_name", "email", "description")
@@ -89,7 +89,7 @@ def _check_slot(
     start: datetime,
     now: datetime,
     sources: Sequence[BusyTimeSource],
-    exclude_booking_id: int | None = None,
+    excluding: Booking | None = None,
 ) -> None:
     duration = timedelta(minutes=meeting_type.duration_minutes)
     data = AgentAvailability(
@@ -99,7 +99,7 @@ def _check_slot(
         start=start,
         end=start + duration,
         fresh=True,
-        exclude_booking_id=exclude_booking_id,
+        excluding=excluding,
     )
     verdict = unavailability_reason(
         data.rules, start=start, duration=duration, busy=data.busy, now=now, booked_starts=data.booked_per_day
@@ -132,7 +132,7 @@ def _booking_target(session: Session, *, link: str, meeting_type_id: int) -> tup
     agent, meeting_type, status, webhooks = row
     if not in_range:
         meeting_type = get_bookable_meeting_type(session, agent=agent, meeting_type_id=meeting_type_id)
-    if meeting_type is None or not meeting_type.active or meeting_type.deleted_at is not None:
+    if meeting_type is None or not is_bookable(meeting_type, agent_id=agent.id):
         raise MeetingTypeNotFound()
     endpoints = active_endpoints(session) if webhooks else []
     return agent, meeting_type, EffectTargets(calendar_status=status, webhook_endpoints=endpoints)
@@ -178,7 +178,7 @@ def book(
         return earlier, False
     # Fast refusal without the lock: a slot already taken by a local booking stays taken, so the
     # losers of a race answer 409 at once instead of queueing behind the agent lock one by one.
-    local_only = [source for source in sources if isinstance(source, LocalBookingsSource)]
+    local_only = [source for source in sources if source.local]
     _check_slot(session, agent=agent, meeting_type=meeting_type, start=request.start, now=now, sources=local_only)
 
     lock_agent(session, agent_id=agent.id)
@@ -187,6 +187,33 @@ def book(
         return earlier, False
     _check_slot(session, agent=agent, meeting_type=meeting_type, start=request.start, now=now, sources=sources)
 
+    booking, submit = _write_booking(
+        session,
+        agent_id=agent.id,
+        meeting_type=meeting_type,
+        request=request,
+        idempotency_key=idempotency_key,
+        fingerprint=fingerprint,
+        now=now,
+    )
+    plan_booking_effects(session, booking=booking, event="created", now=now, targets=targets, step_event=submit)
+    return booking, True
+
+
+def _write_booking(
+    session: Session,
+    *,
+    agent_id: int,
+    meeting_type: MeetingType,
+    request: BookingRequest,
+    idempotency_key: str | None,
+    fingerprint: str,
+    now: datetime,
+    created_at: datetime | None = None,
+) -> tuple[Booking, Event]:
+    """The rows of a booking: the contact (an anonymous visitor merged by email), the booking,
+    `calendar_4th_step_submit` with the five submitted fields and `booking_confirmed`. Returns the
+    booking and its (flushed) step event."""
     contact = identify_contact(
         session,
         email=request.email,
@@ -194,9 +221,10 @@ def book(
         last_name=request.last_name,
         company=request.company_name,
         visitor_id=request.visitor_id,
+        now=now,
     )
     booking = Booking(
-        agent_id=agent.id,
+        agent_id=agent_id,
         meeting_type_id=meeting_type.id,
         contact_id=contact.id,
         start_at=request.start,
@@ -214,6 +242,8 @@ def book(
         session_id=request.session_id,
         visitor_id=request.visitor_id,
     )
+    if created_at is not None:
+        booking.created_at = booking.updated_at = created_at
     session.add(booking)
     try:
         session.flush()
@@ -223,7 +253,7 @@ def book(
     submit = _record_booking_event(
         session,
         booking=booking,
-        name="calendar_4th_step_submit",
+        name=STEP_4_SUBMIT,
         attributes={field: getattr(request, field) for field in STEP4_ATTRIBUTES},
         now=now,
         flush=False,
@@ -231,22 +261,38 @@ def book(
     _record_booking_event(
         session,
         booking=booking,
-        name="booking_confirmed",
+        name=BOOKING_CONFIRMED,
         attributes={"booking_id": booking.id},
         now=now,
         flush=False,
     )
     session.flush()  # both events in one INSERT; the step event's id goes into its webhook
-    # Every outbox job of the booking in one INSERT.
-    enqueue_many(
+    return booking, submit
+
+
+def record_past_booking(
+    session: Session,
+    *,
+    agent: Agent,
+    meeting_type: MeetingType,
+    request: BookingRequest,
+    idempotency_key: str | None,
+    booked_at: datetime,
+) -> Booking:
+    """A booking made at `booked_at` whose call may already be over (the demo's history): the rows
+    `book` writes, at that time, but neither checked against today's clock (nothing may be booked
+    into the past) nor announced (no outbox jobs: its emails went out long ago)."""
+    booking, _ = _write_booking(
         session,
-        [
-            *event_webhook_jobs(session, event=submit, endpoints=targets.webhook_endpoints),
-            *booking_effect_jobs(session, booking=booking, event="created", now=now, targets=targets),
-        ],
-        now=now,
+        agent_id=agent.id,
+        meeting_type=meeting_type,
+        request=request,
+        idempotency_key=idempotency_key,
+        fingerprint=request.fingerprint(),
+        now=booked_at,
+        created_at=booked_at,
     )
-    return booking, True
+    return booking
 
 
 def get_booking_by_token(session: Session, *, manage_token: str) -> Booking:
@@ -286,9 +332,23 @@ def cancel(session: Session, *, manage_token: str, reason: str | None, now: date
 
 
 def cancel_booking(session: Session, *, booking: Booking, reason: str | None, now: datetime) -> Booking:
+    """Cancel this booking, tell everyone (outbox); cancelling a cancelled booking changes nothing."""
     if booking.status == STATUS_CANCELLED:
         return booking
     lock_agent(session, agent_id=booking.agent_id)
+    _mark_cancelled(session, booking=booking, reason=reason, now=now)
+    plan_booking_effects(session, booking=booking, event="cancelled", now=now)
+    return booking
+
+
+def record_past_cancellation(session: Session, *, booking: Booking, reason: str | None, cancelled_at: datetime) -> None:
+    """A cancellation made at `cancelled_at` (the demo's history): the rows `cancel_booking` writes,
+    without outbox jobs (its emails went out long ago)."""
+    if booking.status != STATUS_CANCELLED:
+        _mark_cancelled(session, booking=booking, reason=reason, now=cancelled_at)
+
+
+def _mark_cancelled(session: Session, *, booking: Booking, reason: str | None, now: datetime) -> None:
     booking.status = STATUS_CANCELLED
     booking.cancel_reason = reason
     booking.cancelled_at = now
@@ -297,12 +357,10 @@ def cancel_booking(session: Session, *, booking: Booking, reason: str | None, no
     _record_booking_event(
         session,
         booking=booking,
-        name="booking_cancelled",
+        name=BOOKING_CANCELLED,
         attributes={"booking_id": booking.id, "reason": reason or ""},
         now=now,
     )
-    plan_booking_effects(session, booking=booking, event="cancelled", now=now)
-    return booking
 
 
 def reschedule(
@@ -328,14 +386,14 @@ def reschedule(
         meeting_type=meeting_type,
         start=start,
         now=now,
-        sources=[ExcludingBooking(source, booking) for source in sources],
-        exclude_booking_id=booking.id,
+        sources=sources,
+        excluding=booking,  # the booking it moves is not in its own way
     )
     previous_start = booking.start_at
     booking.start_at = start
     booking.end_at = start + timedelta(minutes=meeting_type.duration_minutes)
     booking.sequence += 1
-    booking.updated_at = utcnow()
+    booking.updated_at = now
     try:
         session.flush()
     except IntegrityError as error:
@@ -343,7 +401,7 @@ def reschedule(
     _record_booking_event(
         session,
         booking=booking,
-        name="booking_rescheduled",
+        name=BOOKING_RESCHEDULED,
         attributes={"booking_id": booking.id, "from": previous_start.isoformat(), "to": start.isoformat()},
         now=now,
     )

@@ -10,9 +10,14 @@ from sqlalchemy import bindparam, case, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from shared.agents.service import get_agent_by_link, get_bookable_meeting_type
 from shared.db import upsert_insert
 from shared.funnel.rollup import record_step
-from shared.models import Booking, Contact, Event, Visitor, utcnow
+from shared.models import Booking, Contact, Event, Visitor
+from shared.notifications.webhooks import plan_event_webhooks
+from shared.steps.errors import UnknownEvent
+from shared.steps.names import CLIENT_STEP_EVENTS
+from shared.timezones import parse_date
 
 
 def contact_for_visitor(session: Session, *, visitor_id: str) -> Contact:
@@ -70,7 +75,9 @@ def _contact_upsert(dialect: str) -> Any:
     ).returning(Contact)
 
 
-def _upsert_contact(session: Session, *, email: str, first_name: str, last_name: str, company: str) -> Contact:
+def _upsert_contact(
+    session: Session, *, email: str, first_name: str, last_name: str, company: str, now: datetime
+) -> Contact:
     """The contact with this email, created or updated with these details in one statement.
 
     `INSERT … ON CONFLICT (email) DO UPDATE … RETURNING` (PostgreSQL and SQLite ≥ 3.35): safe against
@@ -83,7 +90,7 @@ def _upsert_contact(session: Session, *, email: str, first_name: str, last_name:
         "p_first_name": first_name,
         "p_last_name": last_name,
         "p_company": company,
-        "p_now": utcnow(),
+        "p_now": now,
     }
     contact: Contact = session.scalars(statement, values, execution_options={"populate_existing": True}).one()
     return contact
@@ -97,6 +104,7 @@ def identify_contact(
     last_name: str,
     company: str,
     visitor_id: str | None,
+    now: datetime,
 ) -> Contact:
     """The contact with this email, updated with the submitted details.
 
@@ -105,7 +113,9 @@ def identify_contact(
     """
     if visitor_id is None:
         # No visitor to merge (bookings through the API without the widget): one upsert does it all.
-        return _upsert_contact(session, email=email, first_name=first_name, last_name=last_name, company=company)
+        return _upsert_contact(
+            session, email=email, first_name=first_name, last_name=last_name, company=company, now=now
+        )
     known = session.scalar(select(Contact).where(Contact.email == email))
     anonymous: Contact | None = None
     # Held here so it stays in the identity map (which holds objects weakly): the look-ups of the
@@ -117,7 +127,9 @@ def identify_contact(
     elif visitor_contact.email is None and (known is None or visitor_contact.id != known.id):
         anonymous = visitor_contact
     if known is None:
-        known = _upsert_contact(session, email=email, first_name=first_name, last_name=last_name, company=company)
+        known = _upsert_contact(
+            session, email=email, first_name=first_name, last_name=last_name, company=company, now=now
+        )
     known.email = email
     known.first_name = first_name
     known.last_name = last_name
@@ -155,7 +167,7 @@ def record_event(
     visitor_id: str | None = None,
     chosen_date: str | None = None,
     chosen_start: datetime | None = None,
-    occurred_at: datetime | None = None,
+    occurred_at: datetime,
     flush: bool = True,
 ) -> Event:
     """Add an event to the contact's timeline (and its step to the funnel rollup).
@@ -174,7 +186,7 @@ def record_event(
         visitor_id=visitor_id,
         chosen_date=chosen_date,
         chosen_start=chosen_start,
-        occurred_at=occurred_at or utcnow(),
+        occurred_at=occurred_at,
     )
     session.add(event)
     if flush:
@@ -191,4 +203,46 @@ def record_event(
                 agent_id=agent_id,
                 meeting_type_id=meeting_type_id,
             )
+    return event
+
+
+def record_widget_step(
+    session: Session,
+    *,
+    name: str,
+    link: str,
+    visitor_id: str,
+    session_id: str,
+    meeting_type_id: int | None,
+    chosen_date: str | None,
+    chosen_start: datetime | None,
+    now: datetime,
+) -> Event:
+    """Record a funnel step the widget reports (`calendar_1st_step` … `calendar_3rd_step`).
+
+    Refused in this order: UnknownEvent for any other name (step 4 and the booking events are the
+    server's), LinkNotFound, MeetingTypeNotFound (inactive, deleted or another agent's type),
+    InvalidInput for a date that is not YYYY-MM-DD. The visitor gets an anonymous contact on first
+    sight; subscribed webhook endpoints get the step in the same transaction.
+    """
+    if name not in CLIENT_STEP_EVENTS:
+        raise UnknownEvent(name)
+    agent = get_agent_by_link(session, link=link)
+    if meeting_type_id is not None:
+        meeting_type_id = get_bookable_meeting_type(session, agent=agent, meeting_type_id=meeting_type_id).id
+    day = parse_date(chosen_date).isoformat() if chosen_date is not None else None
+    contact = contact_for_visitor(session, visitor_id=visitor_id)
+    event = record_event(
+        session,
+        name=name,
+        contact_id=contact.id,
+        agent_id=agent.id,
+        meeting_type_id=meeting_type_id,
+        session_id=session_id,
+        visitor_id=visitor_id,
+        chosen_date=day,
+        chosen_start=chosen_start,
+        occurred_at=now,
+    )
+    plan_event_webhooks(session, event=event, now=now)
     return event

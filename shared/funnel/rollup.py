@@ -15,9 +15,9 @@ from typing import Any
 from sqlalchemy import case, delete, text
 from sqlalchemy.orm import Session
 
-from shared.contacts.errors import STEP_EVENTS
 from shared.db import upsert_insert
 from shared.models import FunnelSession, FunnelSessionMeetingType
+from shared.steps.names import STEP_EVENTS
 
 STEP_COLUMNS: tuple[str, ...] = ("step1_at", "step2_at", "step3_at", "step4_at")
 

@@ -47,7 +47,6 @@ from sqlalchemy.orm import Session
 
 from shared.agents.errors import MeetingTypeNotFound
 from shared.agents.service import get_agent
-from shared.contacts.errors import STEP_EVENTS
 from shared.funnel.errors import InvalidFunnelFilter
 from shared.funnel.rollup import STEP_COLUMNS
 from shared.funnel.schemas import (
@@ -60,6 +59,7 @@ from shared.funnel.schemas import (
     TrendPoint,
 )
 from shared.models import FunnelSession, FunnelSessionMeetingType, MeetingType
+from shared.steps.names import STEP_EVENTS
 
 # Beyond this many periods a zero-filled trend stops being a chart; then only periods with data.
 MAX_FILLED_PERIODS = 1100

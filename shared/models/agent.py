@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -13,7 +14,28 @@ from shared.models.meeting_type import MeetingType
 ROLE_AGENT = "agent"
 ROLE_MANAGER = "manager"
 
-DEFAULT_WEEKLY: dict[str, list[list[str]]] = {day: [["09:00", "17:00"]] for day in ("mon", "tue", "wed", "thu", "fri")}
+# The keys of Availability.weekly, Monday first.
+WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DEFAULT_WEEKLY: dict[str, list[list[str]]] = {day: [["09:00", "17:00"]] for day in WEEKDAYS[:5]}
+
+
+@dataclass(frozen=True)
+class AvailabilityDefaults:
+    """The rules of a new agent's availability, and of fields an availability update leaves out.
+
+    The one home of these numbers: the columns below, create_agent, AvailabilityInput, the engine's
+    AvailabilityRules and the admin API's schema all read them from here.
+    """
+
+    min_notice_minutes: int = 240
+    horizon_days: int = 60
+    buffer_before_minutes: int = 0
+    buffer_after_minutes: int = 0
+    slot_interval_minutes: int = 30
+    max_per_day: int | None = None
+
+
+AVAILABILITY_DEFAULTS = AvailabilityDefaults()
 
 
 class Agent(Base):
@@ -51,12 +73,12 @@ class Availability(Base):
     weekly: Mapped[dict[str, Any]] = mapped_column(JSON, default=lambda: dict(DEFAULT_WEEKLY))
     # [{"date": "2026-12-24", "windows": []}, ...]; empty windows = day off.
     overrides: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
-    min_notice_minutes: Mapped[int] = mapped_column(Integer, default=240)
-    horizon_days: Mapped[int] = mapped_column(Integer, default=60)
-    buffer_before_minutes: Mapped[int] = mapped_column(Integer, default=0)
-    buffer_after_minutes: Mapped[int] = mapped_column(Integer, default=0)
-    slot_interval_minutes: Mapped[int] = mapped_column(Integer, default=30)
-    max_per_day: Mapped[int | None] = mapped_column(Integer, default=None)
+    min_notice_minutes: Mapped[int] = mapped_column(Integer, default=AVAILABILITY_DEFAULTS.min_notice_minutes)
+    horizon_days: Mapped[int] = mapped_column(Integer, default=AVAILABILITY_DEFAULTS.horizon_days)
+    buffer_before_minutes: Mapped[int] = mapped_column(Integer, default=AVAILABILITY_DEFAULTS.buffer_before_minutes)
+    buffer_after_minutes: Mapped[int] = mapped_column(Integer, default=AVAILABILITY_DEFAULTS.buffer_after_minutes)
+    slot_interval_minutes: Mapped[int] = mapped_column(Integer, default=AVAILABILITY_DEFAULTS.slot_interval_minutes)
+    max_per_day: Mapped[int | None] = mapped_column(Integer, default=AVAILABILITY_DEFAULTS.max_per_day)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     agent: Mapped[Agent] = relationship(back_populates="availability")

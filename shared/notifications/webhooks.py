@@ -19,10 +19,10 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from shared.contacts.errors import STEP_EVENTS
 from shared.models import Booking, Event, WebhookDelivery, WebhookEndpoint
 from shared.notifications.errors import InvalidWebhookUrl, UnknownWebhookEvent, WebhookEndpointNotFound
 from shared.outbox.service import PlannedJob, enqueue_many
+from shared.steps.names import STEP_EVENTS
 
 WEBHOOK_JOB = "webhook.deliver"
 BOOKING_WEBHOOK_EVENTS: tuple[str, ...] = ("booking.created", "booking.cancelled", "booking.rescheduled")

@@ -46,6 +46,8 @@ def test_create_agent_answers_201_with_link_and_predefined_types(
         ({"name": "Bob", "email": "bob@example.com", "timezone": "Mars/Olympus"}, 422, "unknown time zone 'Mars/"),
         ({"name": "Bob", "email": "not-an-email", "timezone": "UTC"}, 422, "email"),
         ({"name": "", "email": "bob@example.com", "timezone": "UTC"}, 422, "name"),
+        # Refused by the agents service, as the dashboard refuses it (not by the HTTP schema).
+        ({"name": "   ", "email": "bob@example.com", "timezone": "UTC"}, 422, "name is required"),
         ({"email": "bob@example.com", "timezone": "UTC"}, 422, "name"),
         ({"name": "Bob", "email": "bob@example.com", "timezone": "UTC", "role": "root"}, 422, "role"),
         ({"name": "Bob", "email": "bob@example.com", "timezone": "UTC", "admin": True}, 422, "admin"),

@@ -8,9 +8,10 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from shared.agents.errors import InvalidAvailability, InvalidMeetingType
+from shared.agents.errors import InvalidAgent, InvalidAvailability, InvalidMeetingType
 from shared.agents.schemas import AvailabilityInput
 from shared.agents.service import (
+    create_agent,
     create_meeting_type,
     get_availability,
     list_agents,
@@ -20,6 +21,29 @@ from shared.agents.service import (
 from shared.db import session_scope
 from tests.admin.conftest import Snapshot
 from tests.factories import committed_agent
+
+
+@pytest.mark.parametrize(
+    ("fields", "reason"),
+    [
+        ({"name": "  "}, "name is required"),
+        ({"email": "ada at example.com"}, "'ada at example.com' is not an email address"),
+        ({"role": "root"}, "role must be agent or manager, got 'root'"),
+    ],
+)
+def test_create_agent_refuses_what_the_dashboard_and_the_api_refuse(
+    db: sessionmaker[Session], snapshot: Callable[[], Snapshot], fields: dict[str, Any], reason: str
+) -> None:
+    before = snapshot()
+    with pytest.raises(InvalidAgent, match=reason), session_scope(db) as session:
+        create_agent(session, **{"name": "Ada", "email": "ada@example.com", "timezone": "UTC", **fields})
+    assert snapshot() == before
+
+
+def test_create_agent_stores_name_and_email_stripped(db: sessionmaker[Session]) -> None:
+    with session_scope(db) as session:
+        agent = create_agent(session, name=" Ada ", email=" ada@example.com ", timezone="UTC")
+        assert (agent.name, agent.email) == ("Ada", "ada@example.com")
 
 
 @pytest.mark.parametrize(

@@ -29,12 +29,12 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared.agents.errors import AgentNotFound, MeetingTypeNotFound
-from shared.contacts.errors import STEP_EVENTS
 from shared.contacts.service import record_event
 from shared.db import session_scope
 from shared.funnel.errors import InvalidFunnelFilter
 from shared.funnel.service import funnel, funnel_csv
 from shared.models import Event, FunnelSession
+from shared.steps.names import STEP_EVENTS
 from tests.admin.conftest import Snapshot
 from tests.factories import committed_agent
 

@@ -15,7 +15,6 @@ from alembic import command
 from sqlalchemy import create_engine, inspect, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from shared.contacts.errors import STEP_EVENTS
 from shared.contacts.service import record_event
 from shared.db import build_engine, build_sessionmaker, session_scope
 from shared.funnel import rollup
@@ -23,6 +22,7 @@ from shared.funnel.service import funnel
 from shared.migrate import alembic_config
 from shared.models import Event, FunnelSession, FunnelSessionMeetingType
 from shared.settings import Settings
+from shared.steps.names import STEP_EVENTS
 from tests.factories import committed_agent
 from tests.pg import ThrowawayPostgres
 

@@ -104,7 +104,7 @@ FORBIDDEN: dict[str, Call] = {
         s, actor=a, agent_id=w.james_id, meeting_type_id=w.james_type_id, changes={"name": "Hijacked"}
     ),
     "delete type": lambda s, a, w: agents.delete_meeting_type(
-        s, actor=a, agent_id=w.james_id, meeting_type_id=w.james_type_id
+        s, actor=a, agent_id=w.james_id, meeting_type_id=w.james_type_id, now=NOW
     ),
     "reorder types": lambda s, a, w: agents.reorder_meeting_types(s, actor=a, agent_id=w.james_id, ordered_ids=[]),
     "calendar status": lambda s, a, w: calendars.calendar_status(s, actor=a, agent_id=w.james_id, settings=SETTINGS),

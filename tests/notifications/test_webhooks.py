@@ -249,6 +249,7 @@ def test_step_events_and_event_filters(
                 meeting_type_id=types["Demo"],
                 session_id="s-9",
                 visitor_id="v-9",
+                occurred_at=dt.datetime.now(dt.UTC),
             )
             webhooks.plan_event_webhooks(session, event=event, now=event.occurred_at)
             webhooks.plan_event_webhooks(session, event=event, now=event.occurred_at)  # planning twice is one delivery

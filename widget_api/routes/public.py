@@ -3,29 +3,25 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Hashable
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header, Query, Request, Response, status
-from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from shared.agents.service import bookable_meeting_types, get_agent_by_link, get_bookable_meeting_type
-from shared.availability.cache import MAX_CACHEABLE_ID, AnswerCache, AnswerVersion, answer_version, generation
+from shared.agents.service import bookable_meeting_types, get_agent_by_link
+from shared.availability.answers import Compute, PublicAnswers, Question
 from shared.availability.service import available_days, available_slots
 from shared.booking import service as booking_service
 from shared.booking.schemas import BookingRequest
-from shared.contacts.errors import CLIENT_STEP_EVENTS, UnknownEvent
-from shared.contacts.service import contact_for_visitor, record_event
-from shared.db import session_scope, transaction
+from shared.contacts.service import record_widget_step
+from shared.db import transaction
 from shared.errors import InvalidInput
 from shared.models import Agent, Booking, MeetingType
 from shared.notifications.ics import booking_ics
-from shared.notifications.webhooks import plan_event_webhooks
 from shared.settings import Settings
-from shared.timezones import zone
+from shared.timezones import parse_date, zone
 from widget_api.deps import BusySourcesDep, NowDep, SessionDep, SettingsDep
 from widget_api.schemas import (
     AgentPublic,
@@ -59,15 +55,6 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"description": "Unknown link or meeting type"},
     422: {"description": "Invalid input"},
 }
-
-
-def _parse_date(value: str) -> date:
-    try:
-        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-            raise ValueError
-        return date.fromisoformat(value)
-    except ValueError:
-        raise InvalidInput(f"date must be YYYY-MM-DD, got {value!r}") from None
 
 
 def _booking_out(booking: Booking, settings: Settings) -> BookingOut:
@@ -108,104 +95,25 @@ def get_link(link: str, session: SessionDep) -> LinkOut:
     )
 
 
-Compute = Callable[[Session, Agent, MeetingType], bytes]
+async def _answer(request: Request, question: Question, compute: Compute) -> Response:
+    """The JSON answer from this process's answer cache when still valid, else computed and stored
+    (shared.availability.answers), with the database work off the event loop in one thread hop.
 
-
-def _lookup(
-    state: Any, *, key: Hashable, link: str, meeting_type_id: int, now: datetime, engine: Engine | None = None
-) -> tuple[AnswerVersion, int, bytes | None]:
-    """Validate link and meeting type (404s) with the one query that also validates a cached answer."""
-    seen_generation = generation()  # read before the version: a write committed after it misses
-    with (engine or state.engine).connect() as connection:
-        version = answer_version(connection, link=link, meeting_type_id=meeting_type_id)
-    cache: AnswerCache = state.answer_cache
-    return version, seen_generation, cache.get(key, version=version, generation=seen_generation, now=now)
-
-
-def _compute(
-    state: Any,
-    *,
-    key: Hashable,
-    link: str,
-    meeting_type_id: int,
-    now: datetime,
-    compute: Compute,
-    validated: tuple[AnswerVersion, int] | None,
-) -> bytes:
-    with session_scope(state.sessionmaker) as session:
-        agent = get_agent_by_link(session, link=link)
-        meeting_type = get_bookable_meeting_type(session, agent=agent, meeting_type_id=meeting_type_id)
-        body = compute(session, agent, meeting_type)
-    if validated is not None:
-        cache: AnswerCache = state.answer_cache
-        cache.put(key, body, version=validated[0], generation=validated[1], now=now)
-    return body
-
-
-def _lookup_or_compute(
-    state: Any, *, key: Hashable, link: str, meeting_type_id: int, now: datetime, compute: Compute
-) -> bytes:
-    version, seen_generation, body = _lookup(state, key=key, link=link, meeting_type_id=meeting_type_id, now=now)
-    if body is not None:
-        return body
-    return _compute(
-        state,
-        key=key,
-        link=link,
-        meeting_type_id=meeting_type_id,
-        now=now,
-        compute=compute,
-        validated=(version, seen_generation),
-    )
-
-
-async def _answer(
-    request: Request, *, key: Hashable, link: str, meeting_type_id: int, now: datetime, compute: Compute
-) -> Response:
-    """The JSON answer from this process's AnswerCache when still valid (shared.availability.cache),
-    else computed (and stored). The link and meeting type are validated by the same query that
-    validates a cached answer, so an unknown link or meeting type is a 404 before anything cached is
-    served.
-
-    Database work runs in the thread pool, in one hop. On SQLite the validation query (an indexed
-    read of a local file, ~40 µs, which WAL never makes wait for a writer) runs on the event loop on
-    the connection reserved for it (app.state.loop_engine), so a cache hit needs no hop at all; on
-    PostgreSQL it is a network round trip and stays in the hop.
+    On SQLite the validation query (an indexed read of a local file, ~40 µs, which WAL never makes
+    wait for a writer) runs on the event loop on the connection reserved for it
+    (app.state.loop_engine), so a cache hit needs no hop at all; on PostgreSQL it is a network
+    round trip and stays in the hop.
     """
     state = request.app.state
-    if not 0 < meeting_type_id <= MAX_CACHEABLE_ID:
-        body = await run_in_threadpool(
-            _compute,
-            state,
-            key=key,
-            link=link,
-            meeting_type_id=meeting_type_id,
-            now=now,
-            compute=compute,
-            validated=None,
-        )
-    elif (loop_engine := getattr(state, "loop_engine", None)) is not None:
-        version, seen_generation, cached = _lookup(
-            state, key=key, link=link, meeting_type_id=meeting_type_id, now=now, engine=loop_engine
-        )
-        body = (
-            cached
-            if cached is not None
-            else await run_in_threadpool(
-                _compute,
-                state,
-                key=key,
-                link=link,
-                meeting_type_id=meeting_type_id,
-                now=now,
-                compute=compute,
-                validated=(version, seen_generation),
-            )
-        )
+    answers = PublicAnswers(sessionmaker=state.sessionmaker, engine=state.engine, cache=state.answer_cache)
+    loop_engine = getattr(state, "loop_engine", None)
+    if question.cacheable and loop_engine is not None:
+        validated = answers.look_up(question, engine=loop_engine)
+        body = validated.cached
+        if body is None:
+            body = await run_in_threadpool(answers.compute, question, compute, validated=validated)
     else:
-        body = await run_in_threadpool(
-            _lookup_or_compute, state, key=key, link=link, meeting_type_id=meeting_type_id, now=now, compute=compute
-        )
+        body = await run_in_threadpool(answers.answer, question, compute)
     return Response(content=body, media_type="application/json")
 
 
@@ -235,8 +143,10 @@ async def get_days(
         )
         return DaysOut(timezone=tz, days=[d.isoformat() for d in days]).model_dump_json().encode()
 
-    key = ("days", link, meeting_type_id, month, tz)
-    return await _answer(request, key=key, link=link, meeting_type_id=meeting_type_id, now=now, compute=compute)
+    question = Question(
+        key=("days", link, meeting_type_id, month, tz), link=link, meeting_type_id=meeting_type_id, now=now
+    )
+    return await _answer(request, question, compute)
 
 
 @router.get("/links/{link}/slots", response_model=SlotsOut, responses=ERRORS)
@@ -248,7 +158,7 @@ async def get_slots(
     tz: Annotated[str, Query(description="The invitee's IANA time zone")],
 ) -> Response:
     """Free slots starting on that date in the invitee's zone, with times in that zone."""
-    day = _parse_date(date)
+    day = parse_date(date)
     display_zone = zone(tz)
     now: datetime = request.app.state.clock()
 
@@ -268,35 +178,27 @@ async def get_slots(
         )
         return answer.model_dump_json().encode()
 
-    key = ("slots", link, meeting_type_id, day, tz)
-    return await _answer(request, key=key, link=link, meeting_type_id=meeting_type_id, now=now, compute=compute)
+    question = Question(
+        key=("slots", link, meeting_type_id, day, tz), link=link, meeting_type_id=meeting_type_id, now=now
+    )
+    return await _answer(request, question, compute)
 
 
 @router.post("/events", status_code=status.HTTP_202_ACCEPTED, responses=ERRORS)
 def post_event(body: EventIn, session: SessionDep, now: NowDep) -> dict[str, str]:
     """Record a funnel step (calendar_1st_step … calendar_3rd_step) of one widget session."""
-    if body.name not in CLIENT_STEP_EVENTS:
-        raise UnknownEvent(body.name)
     with transaction(session):
-        agent = get_agent_by_link(session, link=body.link)
-        meeting_type_id = None
-        if body.meeting_type_id is not None:
-            meeting_type_id = get_bookable_meeting_type(session, agent=agent, meeting_type_id=body.meeting_type_id).id
-        chosen_date = _parse_date(body.date).isoformat() if body.date is not None else None
-        contact = contact_for_visitor(session, visitor_id=body.visitor_id)
-        event = record_event(
+        record_widget_step(
             session,
             name=body.name,
-            contact_id=contact.id,
-            agent_id=agent.id,
-            meeting_type_id=meeting_type_id,
-            session_id=body.session_id,
+            link=body.link,
             visitor_id=body.visitor_id,
-            chosen_date=chosen_date,
+            session_id=body.session_id,
+            meeting_type_id=body.meeting_type_id,
+            chosen_date=body.date,
             chosen_start=body.start,
-            occurred_at=now,
+            now=now,
         )
-        plan_event_webhooks(session, event=event, now=now)
     return {"status": "accepted"}
 
 

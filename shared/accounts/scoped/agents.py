@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
@@ -13,12 +13,10 @@ from shared.accounts.service import check_new_password
 from shared.agents import service as agents
 from shared.agents.errors import MeetingTypeNotFound
 from shared.agents.schemas import DEFAULT_COLOUR, AvailabilityInput, MeetingTypeChanges
+from shared.agents.validation import check_agent
 from shared.auth.passwords import hash_password
 from shared.errors import InvalidInput
 from shared.models import Agent, Availability, MeetingType
-from shared.models.agent import ROLE_AGENT, ROLE_MANAGER
-
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def visible_agents(session: Session, *, actor: Actor) -> list[Agent]:
@@ -81,9 +79,9 @@ def update_meeting_type(
     return agents.update_meeting_type(session, meeting_type_id=meeting_type_id, changes=changes, agent_id=agent_id)
 
 
-def delete_meeting_type(session: Session, *, actor: Actor, agent_id: int, meeting_type_id: int) -> None:
+def delete_meeting_type(session: Session, *, actor: Actor, agent_id: int, meeting_type_id: int, now: datetime) -> None:
     require_can_manage_agent(actor, agent_id)
-    agents.delete_meeting_type(session, meeting_type_id=meeting_type_id, agent_id=agent_id)
+    agents.delete_meeting_type(session, meeting_type_id=meeting_type_id, agent_id=agent_id, now=now)
 
 
 def reorder_meeting_types(
@@ -111,15 +109,10 @@ def create_agent(
 ) -> Agent:
     """A manager adds a team member (with the predefined meeting types) and, optionally, their password."""
     require_manager(actor, "add agents")
-    if role not in (ROLE_AGENT, ROLE_MANAGER):
-        raise InvalidInput(f"role must be {ROLE_AGENT} or {ROLE_MANAGER}, got {role!r}")
-    if not name.strip():
-        raise InvalidInput("name is required")
-    if not EMAIL.match(email.strip()):
-        raise InvalidInput(f"{email!r} is not an email address")
+    name, email = check_agent(name=name, email=email, role=role)  # before the password is checked
     password_hash = hash_password(check_new_password(password)) if password else None
     return agents.create_agent(
-        session, name=name.strip(), email=email.strip(), timezone=timezone, role=role, password_hash=password_hash
+        session, name=name, email=email, timezone=timezone, role=role, password_hash=password_hash
     )
 
 

@@ -1,0 +1,91 @@
+"""Public availability answers (a link's slots of a date, days of a month) through the AnswerCache.
+
+The plumbing around shared.availability.cache, without the web: the widget API's slots/days routes
+say which question it is and how to compute its JSON, and decide which thread runs each step (the
+validation may run on the event loop, the computation never does).
+
+The link and meeting type are validated by the same query that validates a cached answer
+(`answer_version`), so an unknown link or meeting type is a 404 before anything cached is served.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from shared.agents.service import get_agent_by_link, get_bookable_meeting_type
+from shared.availability.cache import MAX_CACHEABLE_ID, AnswerCache, AnswerVersion, answer_version, generation
+from shared.db import session_scope
+from shared.models import Agent, MeetingType
+
+Compute = Callable[[Session, Agent, MeetingType], bytes]
+"""The serialised answer for the agent and meeting type behind the link."""
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    """One public availability question: its cache key, and the link and type it is about."""
+
+    key: Hashable
+    link: str
+    meeting_type_id: int
+    now: datetime
+
+    @property
+    def cacheable(self) -> bool:
+        """Ids outside the cached range take the uncached path (and its established answers)."""
+        return 0 < self.meeting_type_id <= MAX_CACHEABLE_ID
+
+
+@dataclass(frozen=True, slots=True)
+class Validated:
+    """The question's link and type checked (404s raised), with what a stored answer must match."""
+
+    version: AnswerVersion
+    generation: int
+    cached: bytes | None  # the stored answer, when still valid
+
+
+class PublicAnswers:
+    """The answers of one process: its session factory, the engine for validations, its cache."""
+
+    def __init__(self, *, sessionmaker: sessionmaker[Session], engine: Engine, cache: AnswerCache) -> None:
+        self.sessionmaker = sessionmaker
+        self.engine = engine
+        self.cache = cache
+
+    def look_up(self, question: Question, *, engine: Engine | None = None) -> Validated:
+        """Validate link and meeting type with the one query that also validates a stored answer.
+
+        `engine`: another engine for the query (the SQLite connection reserved for the event loop).
+        """
+        seen_generation = generation()  # read before the version: a write committed after it misses
+        with (engine or self.engine).connect() as connection:
+            version = answer_version(connection, link=question.link, meeting_type_id=question.meeting_type_id)
+        cached = self.cache.get(question.key, version=version, generation=seen_generation, now=question.now)
+        return Validated(version=version, generation=seen_generation, cached=cached)
+
+    def compute(self, question: Question, compute: Compute, *, validated: Validated | None) -> bytes:
+        """Compute the answer in its own transaction; stored when the question was `validated` first."""
+        with session_scope(self.sessionmaker) as session:
+            agent = get_agent_by_link(session, link=question.link)
+            meeting_type = get_bookable_meeting_type(session, agent=agent, meeting_type_id=question.meeting_type_id)
+            body = compute(session, agent, meeting_type)
+        if validated is not None:
+            self.cache.put(
+                question.key, body, version=validated.version, generation=validated.generation, now=question.now
+            )
+        return body
+
+    def answer(self, question: Question, compute: Compute) -> bytes:
+        """The stored answer when still valid, else computed (and stored); uncacheable ids computed."""
+        if not question.cacheable:
+            return self.compute(question, compute, validated=None)
+        validated = self.look_up(question)
+        if validated.cached is not None:
+            return validated.cached
+        return self.compute(question, compute, validated=validated)

@@ -1,0 +1,83 @@
+"""What a booking change sets in motion outside, planned in one place for book, cancel and reschedule.
+
+Everything is written as outbox jobs in the booking's own transaction, in one multi-row INSERT, so
+nothing is lost and the booking never waits on Google or SMTP. Each channel decides for itself
+whether it has work (an agent without a calendar gets no calendar job, no configured webhook means
+no delivery). In order: the webhooks of the step event that caused the change (the booking form's
+`calendar_4th_step_submit`), the two emails, the calendar write, the `booking.<change>` webhooks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from sqlalchemy.orm import Session
+
+from shared.calendars.google.planning import calendar_jobs, calendar_status
+from shared.models import Booking, Event, WebhookEndpoint
+from shared.notifications.planning import booking_email_jobs
+from shared.notifications.webhooks import active_endpoints, booking_webhook_jobs, event_webhook_jobs
+from shared.outbox.service import PlannedJob, enqueue_many
+
+BookingChange = Literal["created", "cancelled", "rescheduled"]
+
+
+@dataclass(frozen=True)
+class EffectTargets:
+    """What decides which channels have work: the agent's calendar connection status and the active
+    webhook endpoints. A caller that read them already (the booking reads them with the agent in one
+    statement) passes them in; otherwise they are read here."""
+
+    calendar_status: str | None
+    webhook_endpoints: Sequence[WebhookEndpoint]
+
+
+def effect_targets(session: Session, *, agent_id: int) -> EffectTargets:
+    return EffectTargets(
+        calendar_status=calendar_status(session, agent_id=agent_id),
+        webhook_endpoints=active_endpoints(session),
+    )
+
+
+def booking_effect_jobs(
+    session: Session,
+    *,
+    booking: Booking,
+    event: BookingChange,
+    now: datetime,
+    targets: EffectTargets | None = None,
+    step_event: Event | None = None,
+) -> list[PlannedJob]:
+    """The jobs of a change (see the module docstring for the order), not yet queued.
+
+    `step_event`: the flushed step event recorded with the change, whose webhooks go out with it.
+    """
+    targets = targets or effect_targets(session, agent_id=booking.agent_id)
+    step_jobs = (
+        event_webhook_jobs(session, event=step_event, endpoints=targets.webhook_endpoints)
+        if step_event is not None
+        else []
+    )
+    return [
+        *step_jobs,
+        *booking_email_jobs(booking, event=event),
+        *calendar_jobs(booking, event=event, status=targets.calendar_status),
+        *booking_webhook_jobs(session, booking=booking, event=event, now=now, endpoints=targets.webhook_endpoints),
+    ]
+
+
+def plan_booking_effects(
+    session: Session,
+    *,
+    booking: Booking,
+    event: BookingChange,
+    now: datetime,
+    targets: EffectTargets | None = None,
+    step_event: Event | None = None,
+) -> None:
+    """Queue everything a booking change sets in motion, in one INSERT."""
+    jobs = booking_effect_jobs(session, booking=booking, event=event, now=now, targets=targets, step_event=step_event)
+    enqueue_many(session, jobs, now=now)
