@@ -52,7 +52,7 @@ def _contact_upsert(dialect: str) -> Any:
     """`INSERT … ON CONFLICT (email) DO UPDATE … RETURNING` for this dialect, built once."""
     columns = Contact.__table__.c
     now = bindparam("p_now", type_=columns.created_at.type)  # parameter names may not be column names
-    statement = upsert_insert(dialect, Contact.__table__).values(
+    statement = upsert_insert(dialect, Contact).values(
         {name: bindparam(f"p_{name}", type_=columns[name].type) for name in _DETAILS}
         | {"created_at": now, "updated_at": now}
     )
