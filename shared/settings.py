@@ -96,7 +96,7 @@ class Settings(BaseSettings):
         default=120, validation_alias=AliasChoices("MEETINGS_WORKER_LEASE_SECONDS", "worker_lease_seconds")
     )
 
-    # Hardening (shared/ratelimit, widget_api/middleware.py; docs/security.md).
+    # Hardening (widget_api/ratelimit, widget_api/middleware.py; docs/security.md).
     rate_limit_enabled: bool | None = Field(
         default=None,
         validation_alias=AliasChoices("MEETINGS_RATE_LIMIT_ENABLED", "rate_limit_enabled"),
