@@ -8,7 +8,7 @@ from dashboard.components.pickers import pick_agent
 from dashboard.components.text import md
 from shared.accounts.scoped import agents as scoped_agents
 from shared.agents.schemas import DEFAULT_COLOUR, DURATION_RANGE, MeetingTypeChanges
-from shared.models import MeetingType
+from shared.models import MeetingType, utcnow
 
 user = runtime.user()
 st.title("Meeting types")
@@ -114,7 +114,7 @@ for index, item in enumerate(types):
         if delete.button("Delete", key=f"type_delete_{type_id}", disabled=not sure):
             runtime.act(
                 lambda session, type_id=type_id: scoped_agents.delete_meeting_type(
-                    session, actor=user, agent_id=agent_id, meeting_type_id=type_id
+                    session, actor=user, agent_id=agent_id, meeting_type_id=type_id, now=utcnow()
                 ),
                 success="Meeting type deleted. Bookings already made with it are kept.",
             )

@@ -104,7 +104,7 @@ FORBIDDEN: dict[str, Call] = {
         s, actor=a, agent_id=w.james_id, meeting_type_id=w.james_type_id, changes={"name": "Hijacked"}
     ),
     "delete type": lambda s, a, w: agents.delete_meeting_type(
-        s, actor=a, agent_id=w.james_id, meeting_type_id=w.james_type_id
+        s, actor=a, agent_id=w.james_id, meeting_type_id=w.james_type_id, now=NOW
     ),
     "reorder types": lambda s, a, w: agents.reorder_meeting_types(s, actor=a, agent_id=w.james_id, ordered_ids=[]),
     "calendar status": lambda s, a, w: calendars.calendar_status(s, actor=a, agent_id=w.james_id, settings=SETTINGS),
@@ -122,7 +122,7 @@ FORBIDDEN: dict[str, Call] = {
     ),
     "funnel of agent": lambda s, a, w: funnel.funnel(s, actor=a, start=None, end=None, agent_id=w.james_id),
     "funnel of type": lambda s, a, w: funnel.funnel(s, actor=a, start=None, end=None, meeting_type_id=w.james_type_id),
-    "retry job": lambda s, a, w: outbox.retry_job(s, actor=a, job_id=w.james_job_id),
+    "retry job": lambda s, a, w: outbox.retry_job(s, actor=a, job_id=w.james_job_id, now=NOW),
     "add an agent": lambda s, a, w: agents.create_agent(
         s, actor=a, name="Mallory", email="mallory@example.com", timezone="UTC", role=ROLE_MANAGER, password=None
     ),

@@ -62,7 +62,7 @@ def job_counts(session: Session, *, actor: Actor) -> dict[str, int]:
     return {status: count for status, count in session.execute(query).all()}
 
 
-def retry_job(session: Session, *, actor: Actor, job_id: int, now: datetime | None = None) -> OutboxJob:
+def retry_job(session: Session, *, actor: Actor, job_id: int, now: datetime) -> OutboxJob:
     """Queue a failed, waiting or pending job to run again with fresh attempts."""
     job = session.get(OutboxJob, job_id)
     if job is None:
