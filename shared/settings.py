@@ -1,7 +1,10 @@
 """One settings object for every front door (API, worker, dashboard, CLI).
 
-Read from the environment (names of SPEC §8 and §12) by pydantic-settings. Built by the caller
-(`Settings()`), never at import time, so tests and each process build their own.
+Read from the environment by pydantic-settings: a field `x` comes from `MEETINGS_X`, except where
+SPEC §8/§12 fixes another name (`DATABASE_URL`, `SMTP_URL`, `GOOGLE_*`: an explicit alias) and
+`MEETINGS_ENV` (the README's name for `environment`). Keyword arguments use the field names
+(`Settings(database_url=...)`). Built by the caller (`Settings()`), never at import time, so tests and
+each process build their own.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ import ipaddress
 from pathlib import Path
 from urllib.parse import urlparse
 
-from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "dev-secret-key-change-me", "dev-admin-token"}
@@ -29,124 +32,88 @@ def _is_loopback_url(url: str) -> bool:
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=None, extra="ignore", populate_by_name=True)
+    model_config = SettingsConfigDict(env_prefix="MEETINGS_", env_file=None, extra="ignore", populate_by_name=True)
 
     environment: str = Field(
         default="development",
-        validation_alias=AliasChoices("MEETINGS_ENV", "environment"),
+        validation_alias="MEETINGS_ENV",  # the README's name, shorter than MEETINGS_ENVIRONMENT
         description="development | test | production; placeholder secrets are refused in production.",
     )
+    # SPEC §8/§12 fix these names without the prefix.
     database_url: str = Field(
-        default_factory=lambda: f"sqlite:///{Path.cwd() / 'meetings.db'}",
-        validation_alias=AliasChoices("DATABASE_URL", "database_url"),
+        default_factory=lambda: f"sqlite:///{Path.cwd() / 'meetings.db'}", validation_alias="DATABASE_URL"
     )
-    db_pool_size: int = Field(default=10, validation_alias=AliasChoices("MEETINGS_DB_POOL_SIZE", "db_pool_size"))
+    db_pool_size: int = 10
     # pool_size + max_overflow ≥ the 40 threads FastAPI runs sync endpoints on, so a request never
     # waits for a connection while another one waits for an agent's booking lock.
-    db_max_overflow: int = Field(
-        default=30, validation_alias=AliasChoices("MEETINGS_DB_MAX_OVERFLOW", "db_max_overflow")
-    )
-    base_url: str = Field(
-        default="http://127.0.0.1:8000", validation_alias=AliasChoices("MEETINGS_BASE_URL", "base_url")
-    )
-    dashboard_url: str = Field(
-        default="http://127.0.0.1:8501",
-        validation_alias=AliasChoices("MEETINGS_DASHBOARD_URL", "dashboard_url"),
-    )
-    admin_token: str = Field(
-        default=DEV_ADMIN_TOKEN, validation_alias=AliasChoices("MEETINGS_ADMIN_TOKEN", "admin_token")
-    )
-    secret_key: str = Field(default=DEV_SECRET_KEY, validation_alias=AliasChoices("MEETINGS_SECRET_KEY", "secret_key"))
+    db_max_overflow: int = 30
+    base_url: str = "http://127.0.0.1:8000"
+    dashboard_url: str = "http://127.0.0.1:8501"
+    admin_token: str = DEV_ADMIN_TOKEN
+    secret_key: str = DEV_SECRET_KEY
     embed_origins: str = Field(
         default="*",
-        validation_alias=AliasChoices("MEETINGS_EMBED_ORIGINS", "embed_origins"),
         description="Comma-separated origins allowed to call the widget API from a browser; * for any.",
     )
-    smtp_url: str | None = Field(default=None, validation_alias=AliasChoices("SMTP_URL", "smtp_url"))
-    mail_from: str = Field(
-        default="Meetings <meetings@localhost>", validation_alias=AliasChoices("MEETINGS_MAIL_FROM", "mail_from")
-    )
+    smtp_url: str | None = Field(default=None, validation_alias="SMTP_URL")
+    mail_from: str = "Meetings <meetings@localhost>"
 
-    google_client_id: str | None = Field(
-        default=None, validation_alias=AliasChoices("GOOGLE_CLIENT_ID", "google_client_id")
-    )
-    google_client_secret: str | None = Field(
-        default=None, validation_alias=AliasChoices("GOOGLE_CLIENT_SECRET", "google_client_secret")
-    )
-    google_redirect_uri: str | None = Field(
-        default=None, validation_alias=AliasChoices("GOOGLE_REDIRECT_URI", "google_redirect_uri")
-    )
+    google_client_id: str | None = Field(default=None, validation_alias="GOOGLE_CLIENT_ID")
+    google_client_secret: str | None = Field(default=None, validation_alias="GOOGLE_CLIENT_SECRET")
+    google_redirect_uri: str | None = Field(default=None, validation_alias="GOOGLE_REDIRECT_URI")
     google_auth_uri: str = Field(
-        default="https://accounts.google.com/o/oauth2/auth",
-        validation_alias=AliasChoices("GOOGLE_AUTH_URI", "google_auth_uri"),
+        default="https://accounts.google.com/o/oauth2/auth", validation_alias="GOOGLE_AUTH_URI"
     )
-    google_token_uri: str = Field(
-        default="https://oauth2.googleapis.com/token",
-        validation_alias=AliasChoices("GOOGLE_TOKEN_URI", "google_token_uri"),
-    )
+    google_token_uri: str = Field(default="https://oauth2.googleapis.com/token", validation_alias="GOOGLE_TOKEN_URI")
     google_api_endpoint: str = Field(
-        default="https://www.googleapis.com/calendar/v3/",
-        validation_alias=AliasChoices("GOOGLE_API_ENDPOINT", "google_api_endpoint"),
+        default="https://www.googleapis.com/calendar/v3/", validation_alias="GOOGLE_API_ENDPOINT"
     )
 
-    worker_poll_seconds: float = Field(
-        default=1.0, validation_alias=AliasChoices("MEETINGS_WORKER_POLL_SECONDS", "worker_poll_seconds")
-    )
-    worker_lease_seconds: int = Field(
-        default=120, validation_alias=AliasChoices("MEETINGS_WORKER_LEASE_SECONDS", "worker_lease_seconds")
-    )
+    worker_poll_seconds: float = 1.0
+    worker_lease_seconds: int = 120
 
-    # Hardening (shared/ratelimit, widget_api/middleware.py; docs/security.md).
+    # Hardening (widget_api/ratelimit, widget_api/middleware.py; docs/security.md).
     rate_limit_enabled: bool | None = Field(
         default=None,
-        validation_alias=AliasChoices("MEETINGS_RATE_LIMIT_ENABLED", "rate_limit_enabled"),
         description="Per-client rate limits on the public API. Unset: on, except when MEETINGS_ENV=test.",
     )
     rate_limit_bookings_per_minute: int = Field(
         default=10,
         ge=0,
-        validation_alias=AliasChoices("MEETINGS_RATE_LIMIT_BOOKINGS_PER_MINUTE", "rate_limit_bookings_per_minute"),
         description="Bookings, cancels and reschedules per client address per minute (0 = no limit).",
     )
     rate_limit_events_per_minute: int = Field(
         default=120,
         ge=0,
-        validation_alias=AliasChoices("MEETINGS_RATE_LIMIT_EVENTS_PER_MINUTE", "rate_limit_events_per_minute"),
         description="POST /api/v1/events per client address per minute (0 = no limit).",
     )
     rate_limit_reads_per_minute: int = Field(
         default=300,
         ge=0,
-        validation_alias=AliasChoices("MEETINGS_RATE_LIMIT_READS_PER_MINUTE", "rate_limit_reads_per_minute"),
         description="Public GETs (links, days, slots, bookings, hosted pages) per client per minute (0 = no limit).",
     )
     availability_cache_seconds: float = Field(
         default=5.0,
         ge=0,
         le=60,
-        validation_alias=AliasChoices("MEETINGS_AVAILABILITY_CACHE_SECONDS", "availability_cache_seconds"),
         description="Longest a per-process slots/days answer is reused (shared.availability.cache); 0 = off.",
     )
     trusted_proxy: str = Field(
         default="",
-        validation_alias=AliasChoices("MEETINGS_TRUSTED_PROXY", "trusted_proxy"),
         description="Comma-separated addresses/networks of reverse proxies whose X-Forwarded-For is believed.",
     )
     frame_ancestors: str = Field(
         default="'self'",
-        validation_alias=AliasChoices("MEETINGS_FRAME_ANCESTORS", "frame_ancestors"),
         description="CSP frame-ancestors sources for the hosted pages, e.g. \"'self' https://app.example.com\".",
     )
     max_body_bytes: int = Field(
         default=65_536,
         ge=1024,
-        validation_alias=AliasChoices("MEETINGS_MAX_BODY_BYTES", "max_body_bytes"),
         description="Largest request body accepted (bytes counted as they arrive); larger gets 413.",
     )
 
     webhook_allow_private: bool = Field(
         default=False,
-        validation_alias=AliasChoices("MEETINGS_WEBHOOK_ALLOW_PRIVATE", "webhook_allow_private"),
         description="Allow webhook URLs on loopback/private addresses (tests, on-premises receivers).",
     )
 

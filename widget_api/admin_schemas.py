@@ -6,12 +6,14 @@ admin API and the dashboard refuse the same values with the same reasons.
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StrictBool, StrictInt, StringConstraints
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StrictBool, StrictInt, StringConstraints, model_validator
 
 from shared.agents.schemas import DEFAULT_COLOUR
+from widget_api.schemas import BookingUrl, ManageUrl, MeetingTypeRef, Out, attribute
 
 
 class AgentIn(BaseModel):
@@ -25,23 +27,23 @@ class AgentIn(BaseModel):
     role: Literal["agent", "manager"] = "agent"
 
 
-class CalendarOut(BaseModel):
+class CalendarOut(Out):
     provider: str
     status: str = Field(description="connected | needs_reconnect | disconnected")
     account_email: str | None
     last_error: str | None
 
 
-class AgentOut(BaseModel):
+class AgentOut(Out):
     id: int
     name: str
     email: str
     timezone: str
     link: str
-    booking_url: str
+    booking_url: BookingUrl = Field(validation_alias=attribute("link"))
     role: str
     active: bool
-    calendar: CalendarOut | None
+    calendar: CalendarOut | None = Field(validation_alias=attribute("calendar_connection"))
 
 
 class AvailabilityIn(BaseModel):
@@ -62,7 +64,7 @@ class AvailabilityIn(BaseModel):
     )
 
 
-class AvailabilityOut(BaseModel):
+class AvailabilityOut(Out):
     timezone: str
     weekly: dict[str, list[list[str]]]
     min_notice_minutes: int
@@ -96,7 +98,7 @@ class MeetingTypePatch(BaseModel):
     active: StrictBool | None = None
 
 
-class MeetingTypeOut(BaseModel):
+class MeetingTypeOut(Out):
     id: int
     agent_id: int
     name: str
@@ -107,23 +109,17 @@ class MeetingTypeOut(BaseModel):
     position: int
 
 
-class AgentRef(BaseModel):
+class AgentRef(Out):
     id: int
     name: str
 
 
-class MeetingTypeRef(BaseModel):
-    id: int
-    name: str
-    duration_minutes: int
-
-
-class AdminBookingOut(BaseModel):
+class AdminBookingOut(Out):
     id: int
     status: str
-    start: datetime
-    end: datetime
-    timezone: str = Field(description="The invitee's time zone")
+    start: datetime = Field(validation_alias=attribute("start_at"))
+    end: datetime = Field(validation_alias=attribute("end_at"))
+    timezone: str = Field(validation_alias=attribute("invitee_timezone"), description="The invitee's time zone")
     agent: AgentRef
     meeting_type: MeetingTypeRef
     contact_id: int
@@ -137,17 +133,24 @@ class AdminBookingOut(BaseModel):
     created_at: datetime
     session_id: str | None
     visitor_id: str | None
-    manage_url: str
+    manage_url: ManageUrl = Field(validation_alias=attribute("manage_token"))
 
 
-class BookingPageOut(BaseModel):
+class BookingPageOut(Out):
     items: list[AdminBookingOut]
     total: int
     limit: int
     offset: int
 
 
-class BookedTimeOut(BaseModel):
+def _flat_row(source: Any) -> dict[str, Any]:
+    """The fields of a frozen dataclass of `shared.contacts.queries` (a dict passes as it is)."""
+    if isinstance(source, dict):
+        return source
+    return {field.name: getattr(source, field.name) for field in dataclasses.fields(source)}
+
+
+class BookedTimeOut(Out):
     booking_id: int
     start: datetime
     end: datetime
@@ -157,8 +160,22 @@ class BookedTimeOut(BaseModel):
     agent: AgentRef
     cancelled_at: datetime | None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _nest_references(cls, source: Any) -> Any:
+        # A BookedTime row is flat (agent_id, agent_name, meeting_type_id, …): the answer nests them.
+        row = _flat_row(source)
+        if "agent" in row:
+            return row
+        meeting_type = {"id": row["meeting_type_id"], "name": row["meeting_type_name"]}
+        return {
+            **row,
+            "meeting_type": {**meeting_type, "duration_minutes": row["duration_minutes"]},
+            "agent": {"id": row["agent_id"], "name": row["agent_name"]},
+        }
 
-class TimelineEntryOut(BaseModel):
+
+class TimelineEntryOut(Out):
     id: int
     name: str
     attributes: dict[str, Any]
@@ -172,8 +189,18 @@ class TimelineEntryOut(BaseModel):
     chosen_date: str | None
     chosen_start: datetime | None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _nest_agent(cls, source: Any) -> Any:
+        # A TimelineEntry row is flat (agent_id, agent_name): the answer nests them, or null.
+        row = _flat_row(source)
+        if "agent" in row:
+            return row
+        agent_id = row["agent_id"]
+        return {**row, "agent": None if agent_id is None else {"id": agent_id, "name": row["agent_name"] or ""}}
 
-class ContactOut(BaseModel):
+
+class ContactOut(Out):
     id: int
     email: str | None
     first_name: str | None
@@ -185,7 +212,7 @@ class ContactOut(BaseModel):
     timeline: list[TimelineEntryOut]
 
 
-class FunnelStepOut(BaseModel):
+class FunnelStepOut(Out):
     name: str
     sessions: int
     conversion: float
@@ -193,29 +220,27 @@ class FunnelStepOut(BaseModel):
     drop_off_rate: float
 
 
-class TrendPointOut(BaseModel):
+class TrendPointOut(Out):
     period: date = Field(description="UTC day, or the Monday of the ISO week")
     sessions: dict[str, int]
 
 
-class StepDurationOut(BaseModel):
+class StepDurationOut(Out):
     from_step: str
     to_step: str
     median_seconds: float | None
     sessions: int
 
 
-class FunnelFiltersOut(BaseModel):
-    model_config = ConfigDict(populate_by_name=True)
-
-    from_: datetime | None = Field(alias="from")
-    to: datetime | None
+class FunnelFiltersOut(Out):
+    from_: datetime | None = Field(validation_alias=attribute("start"), serialization_alias="from")
+    to: datetime | None = Field(validation_alias=attribute("end"))
     agent_id: int | None
     meeting_type_id: int | None
     granularity: str
 
 
-class FunnelOut(BaseModel):
+class FunnelOut(Out):
     steps: list[FunnelStepOut]
     trend: list[TrendPointOut]
     median_seconds_between_steps: list[StepDurationOut]

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import Depends, Header, HTTPException, Request
 from sqlalchemy.orm import Session, sessionmaker
 
-from shared.accounts.permissions import require_manager
+from shared.accounts.scoped import webhooks as scoped_webhooks
 from shared.apitokens.actor import ApiActor, actor_for_token
 from shared.availability.busy import BusyTimeSource
 from shared.db import session_scope
@@ -69,7 +69,8 @@ def require_admin(
 AdminDep = Annotated[ApiActor, Depends(require_admin)]
 
 
-def require_manager_scope(actor: AdminDep) -> ApiActor:
-    """Manager-only endpoints (webhooks): an agent's token gets 403 and nothing changes."""
-    require_manager(actor, "manage webhooks")
+def require_webhooks_access(actor: AdminDep) -> ApiActor:
+    """The webhook endpoints' scope check, asked before the request body is read: an agent's token
+    gets 403 whatever it sends (the scoped services check it again; the rule lives there)."""
+    scoped_webhooks.require_access(actor)
     return actor

@@ -4,7 +4,7 @@ Outermost first (install_middleware adds them in reverse):
   RequestLogMiddleware       request id, one JSON line per request with the route template
   SecurityHeadersMiddleware  nosniff, Referrer-Policy, CSP on HTML, frame-ancestors
   PublicCORSMiddleware       CORS for MEETINGS_EMBED_ORIGINS on the public widget API only
-  RateLimitMiddleware        per-client allowances from shared.ratelimit -> 429 + Retry-After
+  RateLimitMiddleware        per-client allowances from widget_api.ratelimit -> 429 + Retry-After
   BodySizeLimitMiddleware    bodies counted as they arrive -> 413
 All are plain ASGI (no BaseHTTPMiddleware), so they add no task or buffering of responses.
 """
@@ -27,8 +27,10 @@ from starlette.responses import JSONResponse
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared.ratelimit.errors import RateLimited
-from shared.ratelimit.service import (
+from shared.settings import Settings
+from widget_api.logging import REQUEST_ID, access_logger
+from widget_api.ratelimit.errors import RateLimited
+from widget_api.ratelimit.limiter import (
     RateLimiter,
     RateLimitPolicy,
     bucket_for,
@@ -36,8 +38,6 @@ from shared.ratelimit.service import (
     client_key,
     limits_enabled,
 )
-from shared.settings import Settings
-from widget_api.logging import REQUEST_ID, access_logger
 
 logger = logging.getLogger("meetings.middleware")
 
@@ -232,7 +232,7 @@ class RateLimitMiddleware:
         now: datetime = scope["app"].state.clock()
         limiter = self._limiter_for(scope)
         try:
-            # Most reads are admitted in process (batched counting, shared.ratelimit.service); only
+            # Most reads are admitted in process (batched counting, widget_api.ratelimit.limiter); only
             # the rest pay a thread hop and a database round trip.
             if not limiter.admit_locally(bucket=bucket, client=client, now=now):
                 await anyio.to_thread.run_sync(lambda: limiter.hit(bucket=bucket, client=client, now=now))

@@ -1,30 +1,97 @@
-"""HTTP shapes of the public widget API (SPEC §6). Field names are contract."""
+"""HTTP shapes of the public widget API (SPEC §6). Field names are contract.
+
+Answers are read from the domain objects (`Shape.of(booking, settings)`): each field names the
+attribute it comes from, and the URLs built from the settings are typed as such (`BookingUrl`, …).
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any, Self
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AliasChoices,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    model_validator,
+)
+
+from shared.settings import Settings
+from shared.timezones import zone
 
 Identifier = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:\-]+$")]
 Name = Annotated[str, StringConstraints(max_length=100)]
 RequiredName = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 
 
-class AgentPublic(BaseModel):
+class Out(BaseModel):
+    """A response shape read from a domain object's attributes (an ORM row or a frozen dataclass)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    @classmethod
+    def of(cls, source: Any, settings: Settings | None = None) -> Self:
+        """The answer for `source`; `settings` when the shape holds URLs built from them."""
+        return cls.model_validate(source, from_attributes=True, context={"settings": settings})
+
+
+def _settings(info: ValidationInfo) -> Settings:
+    settings = info.context.get("settings") if isinstance(info.context, dict) else None
+    if not isinstance(settings, Settings):
+        raise TypeError("a shape with URLs is built with Shape.of(source, settings)")
+    return settings
+
+
+def _booking_url(link: str, info: ValidationInfo) -> str:
+    return _settings(info).booking_url(link)
+
+
+def _manage_url(manage_token: str, info: ValidationInfo) -> str:
+    return _settings(info).manage_url(manage_token)
+
+
+def _ics_url(manage_token: str, info: ValidationInfo) -> str:
+    return _settings(info).ics_url(manage_token)
+
+
+# Read from the agent's `link` / the booking's `manage_token`: `Field(validation_alias=attribute(…))`.
+BookingUrl = Annotated[str, AfterValidator(_booking_url)]
+ManageUrl = Annotated[str, AfterValidator(_manage_url)]
+IcsUrl = Annotated[str, AfterValidator(_ics_url)]
+
+
+def attribute(name: str) -> AliasChoices:
+    """The source attribute of a field whose name differs. An AliasChoices, not the plain name: several
+    fields may read one attribute (a URL and the value it is built from), and the pydantic mypy plugin
+    would otherwise see a duplicate keyword in the `__init__` it writes."""
+    return AliasChoices(name)
+
+
+class AgentPublic(Out):
     name: str
     timezone: str
 
 
-class MeetingTypePublic(BaseModel):
+class MeetingTypeRef(Out):
+    id: int
+    name: str
+    duration_minutes: int
+
+
+class MeetingTypePublic(Out):
     id: int
     name: str
     duration_minutes: int
     description: str
 
 
-class LinkOut(BaseModel):
+class LinkOut(Out):
     agent: AgentPublic
     meeting_types: list[MeetingTypePublic]
 
@@ -73,36 +140,47 @@ class BookingIn(BaseModel):
     session_id: Identifier | None = None
 
 
-class BookingCreated(BaseModel):
+class BookingCreated(Out):
     id: int
-    start: datetime
-    end: datetime
-    manage_url: str
-    ics_url: str
+    start: datetime = Field(validation_alias=attribute("start_at"))
+    end: datetime = Field(validation_alias=attribute("end_at"))
+    manage_url: ManageUrl = Field(validation_alias=attribute("manage_token"))
+    ics_url: IcsUrl = Field(validation_alias=attribute("manage_token"))
+    invitee_timezone: str = Field(exclude=True)
+
+    @model_validator(mode="after")
+    def _in_invitee_zone(self) -> Self:
+        self.start, self.end = in_zone(self.start, self.end, timezone=self.invitee_timezone)
+        return self
 
 
-class BookingMeetingType(BaseModel):
-    id: int
-    name: str
-    duration_minutes: int
-
-
-class BookingOut(BaseModel):
+class BookingOut(Out):
     id: int
     status: str
-    start: datetime
-    end: datetime
-    timezone: str
+    start: datetime = Field(validation_alias=attribute("start_at"))
+    end: datetime = Field(validation_alias=attribute("end_at"))
+    timezone: str = Field(validation_alias=attribute("invitee_timezone"))
     agent: AgentPublic
-    meeting_type: BookingMeetingType
+    meeting_type: MeetingTypeRef
     first_name: str
     last_name: str
     company_name: str
     email: str
     description: str
     cancel_reason: str | None
-    manage_url: str
-    ics_url: str
+    manage_url: ManageUrl = Field(validation_alias=attribute("manage_token"))
+    ics_url: IcsUrl = Field(validation_alias=attribute("manage_token"))
+
+    @model_validator(mode="after")
+    def _in_invitee_zone(self) -> Self:
+        self.start, self.end = in_zone(self.start, self.end, timezone=self.timezone)
+        return self
+
+
+def in_zone(start: datetime, end: datetime, *, timezone: str) -> tuple[datetime, datetime]:
+    """A booking's times as the invitee sees them: in the zone they booked in."""
+    invitee_zone = zone(timezone)
+    return start.astimezone(invitee_zone), end.astimezone(invitee_zone)
 
 
 class RescheduleIn(BaseModel):

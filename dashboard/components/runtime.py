@@ -20,7 +20,7 @@ from shared.accounts import service as accounts
 from shared.availability.busy import BusyTimeSource
 from shared.db import build_engine, build_sessionmaker, session_scope
 from shared.errors import MeetingsError
-from shared.models import Agent
+from shared.models import Agent, utcnow
 from shared.models.agent import ROLE_MANAGER
 from shared.settings import Settings
 
@@ -104,7 +104,7 @@ def resolve_user() -> SignedIn | None:
     user: SignedIn | None = None
     if token:
         with db() as session:
-            agent = accounts.current_user(session, token=token)
+            agent = accounts.current_user(session, token=token, now=utcnow())
             user = SignedIn.of(agent) if agent is not None else None
         if user is None:
             del st.session_state[TOKEN_KEY]

@@ -5,6 +5,7 @@ import streamlit as st
 from dashboard.components import runtime
 from shared.accounts import service as accounts
 from shared.errors import MeetingsError
+from shared.models import utcnow
 
 if st.query_params.get("calendar"):
     st.session_state[runtime.CALENDAR_OUTCOME_KEY] = st.query_params.to_dict()
@@ -22,7 +23,7 @@ if submitted:
     token = None
     try:
         with runtime.db() as session:
-            token = accounts.login(session, email=email, password=password)
+            token = accounts.login(session, email=email, password=password, now=utcnow())
     except MeetingsError as error:
         st.error(f"Sign-in refused: {error.detail}.")
     if token is not None:

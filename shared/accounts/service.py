@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from shared.accounts.errors import InvalidCredentials, WeakPassword
 from shared.agents.service import get_agent
 from shared.auth.passwords import hash_password, needs_rehash, verify_password
-from shared.models import Agent, DashboardSession, utcnow
+from shared.models import Agent, DashboardSession
 
 SESSION_LIFETIME = timedelta(hours=12)
 MIN_PASSWORD_LENGTH = 8
@@ -34,13 +34,12 @@ def _decoy_hash() -> str:
     return hash_password(secrets.token_urlsafe(16))
 
 
-def login(session: Session, *, email: str, password: str, now: datetime | None = None) -> str:
+def login(session: Session, *, email: str, password: str, now: datetime) -> str:
     """Check the email and password and open a session; returns the session token for the browser.
 
     InvalidCredentials (one message) for an unknown email, a wrong password, an account without a
     password or an inactive one. A hash made with weaker parameters is upgraded on the way.
     """
-    now = now or utcnow()
     agent = session.scalar(select(Agent).where(func.lower(Agent.email) == email.strip().lower()))
     if agent is None or not agent.password_hash:
         verify_password(password, _decoy_hash())
@@ -63,11 +62,10 @@ def login(session: Session, *, email: str, password: str, now: datetime | None =
     return token
 
 
-def current_user(session: Session, *, token: str | None, now: datetime | None = None) -> Agent | None:
+def current_user(session: Session, *, token: str | None, now: datetime) -> Agent | None:
     """The active agent whose unexpired session this token opened; None otherwise."""
     if not token:
         return None
-    now = now or utcnow()
     dashboard_session = session.get(DashboardSession, hash_session_token(token))
     if dashboard_session is None or dashboard_session.expires_at <= now:
         return None

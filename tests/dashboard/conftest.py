@@ -79,7 +79,7 @@ class DemoDatabase:
     def token(self, email: str, password: str = DEMO_PASSWORD) -> str:
         """A signed-in session of this user, made through the login service."""
         with session_scope(self.sessions) as session:
-            return accounts.login(session, email=email, password=password)
+            return accounts.login(session, email=email, password=password, now=datetime.now(UTC))
 
     def quick_token(self, email: str) -> str:
         """A session as login() stores it, without spending Argon2's deliberate second on the password

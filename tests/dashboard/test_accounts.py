@@ -7,7 +7,7 @@ the same everywhere and Argon2 makes each login deliberately slow.
 from __future__ import annotations
 
 import hashlib
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -34,14 +34,14 @@ def agent_id(sqlite_db: sessionmaker[Session]) -> int:
     return _agent(sqlite_db)
 
 
-def _login(db: sessionmaker[Session], email: str, password: str, **kwargs: object) -> str:
+def _login(db: sessionmaker[Session], email: str, password: str, now: datetime | None = None) -> str:
     with session_scope(db) as session:
-        return accounts.login(session, email=email, password=password, **kwargs)  # type: ignore[arg-type]
+        return accounts.login(session, email=email, password=password, now=now or datetime.now(UTC))
 
 
-def _user(db: sessionmaker[Session], token: str | None, **kwargs: object) -> int | None:
+def _user(db: sessionmaker[Session], token: str | None, now: datetime | None = None) -> int | None:
     with session_scope(db) as session:
-        agent = accounts.current_user(session, token=token, **kwargs)  # type: ignore[arg-type]
+        agent = accounts.current_user(session, token=token, now=now or datetime.now(UTC))
         return None if agent is None else agent.id
 
 

@@ -7,10 +7,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
-from shared.ratelimit.errors import InvalidTrustedProxy
 from shared.settings import Settings
 from tests.factories import committed_agent
 from tests.hardening.conftest import ClientFactory, booking_body
+from widget_api.ratelimit.errors import InvalidTrustedProxy
 
 CHAT = "https://chat.example.com"
 EVIL = "https://evil.example.net"

@@ -17,13 +17,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from shared.db import session_scope
 from shared.models import Booking, Event, RateLimitHit
-from shared.ratelimit.service import limits_enabled
 from shared.settings import Settings
 from tests.conftest import DEFAULT_NOW, Clock
 from tests.factories import committed_agent
 from tests.hardening.conftest import ClientFactory, booking_body
 from tests.live import running_api
 from widget_api.app import create_app
+from widget_api.ratelimit.limiter import limits_enabled
 
 SLOTS = [f"2026-06-02T{hour:02d}:{minute:02d}:00+02:00" for hour in range(9, 17) for minute in (0, 30)]
 
@@ -200,7 +200,7 @@ def test_two_server_processes_share_the_read_allowance_within_the_documented_exc
             responses = list(pool.map(lambda n: http.get(f"{(first, second)[n % 2]}/api/v1/links/{link}"), range(60)))
     statuses = Counter(r.status_code for r in responses)
     assert set(statuses) == {200, 429}
-    # Reads are counted in batches (shared.ratelimit.service): hits the other process holds unwritten
+    # Reads are counted in batches (widget_api.ratelimit.limiter): hits the other process holds unwritten
     # are invisible, and a process admits on its own view only up to half the allowance, so a burst
     # over two processes gets at most limit/2 more than the limit through — never fewer than the limit.
     assert 20 <= statuses[200] <= 20 + 20 // 2, statuses
@@ -210,15 +210,15 @@ def test_two_server_processes_share_the_read_allowance_within_the_documented_exc
 
 
 def test_reads_are_counted_in_batches_and_decided_exactly_within_one_process(tmp_path: Path) -> None:
-    """Batched read counting (shared.ratelimit.service): exact in one process, written within a flush interval."""
+    """Batched read counting (widget_api.ratelimit.limiter): exact in one process, written within a flush interval."""
     from sqlalchemy import select
 
     from shared.db import build_engine
     from shared.migrate import upgrade_to_head
     from shared.models import RateLimitHit
-    from shared.ratelimit.errors import RateLimited
-    from shared.ratelimit.service import BOOKINGS, READS, RateLimiter, RateLimitPolicy
     from shared.settings import Settings
+    from widget_api.ratelimit.errors import RateLimited
+    from widget_api.ratelimit.limiter import BOOKINGS, READS, RateLimiter, RateLimitPolicy
 
     url = f"sqlite:///{tmp_path / 'limits.db'}"
     upgrade_to_head(url)

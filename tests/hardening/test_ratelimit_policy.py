@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shared.ratelimit.errors import InvalidTrustedProxy
-from shared.ratelimit.service import (
+from widget_api.ratelimit.errors import InvalidTrustedProxy
+from widget_api.ratelimit.limiter import (
     BOOKINGS,
     EVENTS,
     READS,

@@ -22,6 +22,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from shared.availability.service import available_days, available_slots
 from shared.booking import service as booking_service
 from shared.booking.errors import BookingNotFound
+from shared.db import transaction
 from shared.errors import Conflict, InvalidInput
 from shared.models import STATUS_CANCELLED, Booking
 from shared.notifications.emails import format_when
@@ -77,6 +78,17 @@ async def form_fields(request: Request) -> dict[str, str]:
 
 
 FormDep = Annotated[dict[str, str], Depends(form_fields)]
+
+
+def booking_by_manage_token(manage_token: str, session: SessionDep) -> Booking | None:
+    """The booking the token in the URL opens, or None: the page then answers its own 404 page."""
+    try:
+        return booking_service.get_booking_by_token(session, manage_token=manage_token)
+    except BookingNotFound:
+        return None
+
+
+ManagedBookingDep = Annotated[Booking | None, Depends(booking_by_manage_token)]
 
 
 def _month_shift(month: str, delta: int) -> str:
@@ -185,7 +197,7 @@ def _not_found() -> HTMLResponse:
 @router.get("/manage/{manage_token}", response_class=HTMLResponse, name="manage_page")
 def manage_page(
     request: Request,
-    manage_token: str,
+    booking: ManagedBookingDep,
     session: SessionDep,
     settings: SettingsDep,
     now: NowDep,
@@ -195,9 +207,7 @@ def manage_page(
     done: Annotated[str | None, Query(description="what just happened: cancelled | rescheduled")] = None,
 ) -> HTMLResponse:
     """The booking in the invitee's zone, with cancel and reschedule forms while it can change."""
-    try:
-        booking = booking_service.get_booking_by_token(session, manage_token=manage_token)
-    except BookingNotFound:
+    if booking is None:
         return _not_found()
     return _render_booking(
         request,
@@ -217,15 +227,14 @@ def manage_cancel(
     request: Request,
     manage_token: str,
     form: FormDep,
+    booking: ManagedBookingDep,
     session: SessionDep,
     settings: SettingsDep,
     now: NowDep,
     sources: BusySourcesDep,
 ) -> HTMLResponse | RedirectResponse:
     """Cancel with an optional reason, then show the cancelled booking."""
-    try:
-        booking = booking_service.get_booking_by_token(session, manage_token=manage_token)
-    except BookingNotFound:
+    if booking is None:
         return _not_found()
     reason = form.get("reason", "").strip()
     if len(reason) > MAX_REASON:
@@ -239,8 +248,8 @@ def manage_cancel(
             error=f"Please keep the reason under {MAX_REASON} characters.",
             status_code=422,
         )
-    booking_service.cancel_booking(session, booking=booking, reason=reason or None, now=now)
-    session.commit()  # see _redirect
+    with transaction(session):  # committed before the redirect goes out: see _redirect
+        booking_service.cancel_booking(session, booking=booking, reason=reason or None, now=now)
     return _redirect(request, manage_token, "cancelled")
 
 
@@ -249,15 +258,14 @@ def manage_reschedule(
     request: Request,
     manage_token: str,
     form: FormDep,
+    booking: ManagedBookingDep,
     session: SessionDep,
     settings: SettingsDep,
     now: NowDep,
     sources: BusySourcesDep,
 ) -> HTMLResponse | RedirectResponse:
     """Move the booking to the chosen free time; the old time is freed in the same transaction."""
-    try:
-        booking = booking_service.get_booking_by_token(session, manage_token=manage_token)
-    except BookingNotFound:
+    if booking is None:
         return _not_found()
     day = _parse_day(form.get("date"))
     try:
@@ -288,10 +296,10 @@ def manage_reschedule(
             status_code=409,
         )
     try:
-        booking_service.reschedule(session, manage_token=manage_token, start=start, now=now, sources=sources)
+        with transaction(session):  # committed before the redirect goes out: see _redirect
+            booking_service.reschedule(session, manage_token=manage_token, start=start, now=now, sources=sources)
     except (Conflict, InvalidInput) as error:
-        # Nothing was changed (the service raises before writing); show the fresh free times.
-        session.rollback()
+        # Rolled back, and nothing was changed (the service raises before writing); show the fresh free times.
         booking = booking_service.get_booking_by_token(session, manage_token=manage_token)
         return _render_booking(
             request,
@@ -309,7 +317,8 @@ def manage_reschedule(
 
 
 def _redirect(request: Request, manage_token: str, done: str) -> RedirectResponse:
-    # The change is committed before this goes out: the session dependency would only commit after
-    # the response is sent, and the browser's GET of the redirect could then still read the old state.
+    # Each change ends its transaction (`transaction(session)`, as the writing widget routes do) before
+    # this goes out: the session dependency would only commit after the response is sent, and the
+    # browser's GET of the redirect could then still read the old state.
     url = request.url_for("manage_page", manage_token=manage_token).include_query_params(done=done)
     return RedirectResponse(str(url.path) + "?" + str(url.query), status_code=303, headers=PAGE_HEADERS)

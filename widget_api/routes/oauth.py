@@ -8,9 +8,9 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, RedirectResponse
 
-from shared.accounts.permissions import require_can_manage_agent
+from shared.accounts.scoped import calendars as scoped_calendars
 from shared.calendars.google.errors import OAuthStateInvalid
-from shared.calendars.google.service import complete_connect, start_connect
+from shared.calendars.google.service import complete_connect
 from shared.settings import Settings
 from widget_api.deps import AdminDep, NowDep, SessionDep, SettingsDep
 
@@ -36,11 +36,10 @@ def _dashboard_settings_url(settings: Settings, **params: str | int) -> str:
     },
 )
 def connect_google_calendar(
-    agent_id: int, _admin: AdminDep, session: SessionDep, settings: SettingsDep, now: NowDep
+    agent_id: int, actor: AdminDep, session: SessionDep, settings: SettingsDep, now: NowDep
 ) -> RedirectResponse:
     """Start connecting the agent's Google Calendar: 302 to Google's consent screen (offline access, PKCE)."""
-    require_can_manage_agent(_admin, agent_id)
-    url = start_connect(session, agent_id=agent_id, settings=settings, now=now)
+    url = scoped_calendars.start_google_connect(session, actor=actor, agent_id=agent_id, settings=settings, now=now)
     return RedirectResponse(url, status_code=302)
 
 

@@ -18,16 +18,14 @@ from shared.booking.schemas import BookingRequest
 from shared.contacts.service import record_widget_step
 from shared.db import transaction
 from shared.errors import InvalidInput
-from shared.models import Agent, Booking, MeetingType
+from shared.models import Agent, MeetingType
 from shared.notifications.ics import booking_ics
-from shared.settings import Settings
 from shared.timezones import parse_date, zone
 from widget_api.deps import BusySourcesDep, NowDep, SessionDep, SettingsDep
 from widget_api.schemas import (
     AgentPublic,
     BookingCreated,
     BookingIn,
-    BookingMeetingType,
     BookingOut,
     CancelIn,
     DaysOut,
@@ -57,41 +55,13 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _booking_out(booking: Booking, settings: Settings) -> BookingOut:
-    invitee_zone = zone(booking.invitee_timezone)
-    return BookingOut(
-        id=booking.id,
-        status=booking.status,
-        start=booking.start_at.astimezone(invitee_zone),
-        end=booking.end_at.astimezone(invitee_zone),
-        timezone=booking.invitee_timezone,
-        agent=AgentPublic(name=booking.agent.name, timezone=booking.agent.timezone),
-        meeting_type=BookingMeetingType(
-            id=booking.meeting_type.id,
-            name=booking.meeting_type.name,
-            duration_minutes=booking.meeting_type.duration_minutes,
-        ),
-        first_name=booking.first_name,
-        last_name=booking.last_name,
-        company_name=booking.company_name,
-        email=booking.email,
-        description=booking.description,
-        cancel_reason=booking.cancel_reason,
-        manage_url=settings.manage_url(booking.manage_token),
-        ics_url=settings.ics_url(booking.manage_token),
-    )
-
-
 @router.get("/links/{link}", response_model=LinkOut, responses=ERRORS)
 def get_link(link: str, session: SessionDep) -> LinkOut:
     """The agent behind a booking link and their bookable meeting types."""
     agent = get_agent_by_link(session, link=link)
     return LinkOut(
-        agent=AgentPublic(name=agent.name, timezone=agent.timezone),
-        meeting_types=[
-            MeetingTypePublic(id=m.id, name=m.name, duration_minutes=m.duration_minutes, description=m.description)
-            for m in bookable_meeting_types(session, agent=agent)
-        ],
+        agent=AgentPublic.of(agent),
+        meeting_types=[MeetingTypePublic.of(m) for m in bookable_meeting_types(session, agent=agent)],
     )
 
 
@@ -230,19 +200,12 @@ def create_booking(
         )
     if not created:
         response.status_code = status.HTTP_200_OK
-    invitee_zone = zone(booking.invitee_timezone)
-    return BookingCreated(
-        id=booking.id,
-        start=booking.start_at.astimezone(invitee_zone),
-        end=booking.end_at.astimezone(invitee_zone),
-        manage_url=settings.manage_url(booking.manage_token),
-        ics_url=settings.ics_url(booking.manage_token),
-    )
+    return BookingCreated.of(booking, settings)
 
 
 @router.get("/bookings/{manage_token}", response_model=BookingOut, responses=ERRORS)
 def get_booking(manage_token: str, session: SessionDep, settings: SettingsDep) -> BookingOut:
-    return _booking_out(booking_service.get_booking_by_token(session, manage_token=manage_token), settings)
+    return BookingOut.of(booking_service.get_booking_by_token(session, manage_token=manage_token), settings)
 
 
 @router.post("/bookings/{manage_token}/cancel", response_model=BookingOut, responses=ERRORS)
@@ -257,7 +220,7 @@ def cancel_booking(
         booking = booking_service.cancel(
             session, manage_token=manage_token, reason=body.reason if body else None, now=now
         )
-    return _booking_out(booking, settings)
+    return BookingOut.of(booking, settings)
 
 
 @router.post(
@@ -277,7 +240,7 @@ def reschedule_booking(
         booking = booking_service.reschedule(
             session, manage_token=manage_token, start=body.start, now=now, sources=sources
         )
-    return _booking_out(booking, settings)
+    return BookingOut.of(booking, settings)
 
 
 @router.get("/bookings/{manage_token}/ics", responses={200: {"content": {"text/calendar": {}}}, **ERRORS})

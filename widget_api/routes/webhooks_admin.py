@@ -6,16 +6,18 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response, status
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
-from shared.models import WebhookDelivery, WebhookEndpoint
+from shared.accounts.scoped import webhooks as scoped_webhooks
 from shared.notifications import webhooks
 from shared.notifications.webhook_delivery import allow_private_targets
-from widget_api.deps import AdminDep, SessionDep, SettingsDep, require_manager_scope
+from widget_api.deps import AdminDep, SessionDep, SettingsDep, require_webhooks_access
+from widget_api.schemas import Out, attribute
 
-# Manager scope only: an agent's personal API token gets 403 on every webhook endpoint.
+# Manager scope only (shared.accounts.scoped.webhooks): an agent's personal API token gets 403 on
+# every webhook endpoint, before its body is looked at.
 router = APIRouter(
-    prefix="/api/v1/admin/webhooks", tags=["admin: webhooks"], dependencies=[Depends(require_manager_scope)]
+    prefix="/api/v1/admin/webhooks", tags=["admin: webhooks"], dependencies=[Depends(require_webhooks_access)]
 )
 
 ERRORS: dict[int | str, dict[str, str]] = {
@@ -45,20 +47,26 @@ class WebhookEndpointPatch(BaseModel):
     active: bool | None = None
 
 
-class WebhookEndpointOut(BaseModel):
+def _last_four(secret: str) -> str:
+    return secret[-4:]
+
+
+class WebhookEndpointOut(Out):
     id: int
     url: str
-    events: list[str]
+    events: Annotated[list[str], BeforeValidator(lambda events: list(events or []))]
     active: bool
     created_at: datetime
-    secret_hint: str = Field(description="The last 4 characters of the signing secret")
+    secret_hint: Annotated[str, AfterValidator(_last_four)] = Field(
+        validation_alias=attribute("secret"), description="The last 4 characters of the signing secret"
+    )
 
 
 class WebhookEndpointWithSecret(WebhookEndpointOut):
     secret: str = Field(description="Shown on create and rotate only: store it on the receiving side")
 
 
-class WebhookDeliveryOut(BaseModel):
+class WebhookDeliveryOut(Out):
     id: int
     endpoint_id: int
     outbox_job_id: int | None
@@ -73,39 +81,20 @@ class WebhookEventTypes(BaseModel):
     events: list[str]
 
 
-def _out(endpoint: WebhookEndpoint) -> WebhookEndpointOut:
-    return WebhookEndpointOut(
-        id=endpoint.id,
-        url=endpoint.url,
-        events=list(endpoint.events or []),
-        active=endpoint.active,
-        created_at=endpoint.created_at,
-        secret_hint=endpoint.secret[-4:],
-    )
-
-
-def _with_secret(endpoint: WebhookEndpoint) -> WebhookEndpointWithSecret:
-    return WebhookEndpointWithSecret(**_out(endpoint).model_dump(), secret=endpoint.secret)
-
-
-def _delivery_out(delivery: WebhookDelivery) -> WebhookDeliveryOut:
-    return WebhookDeliveryOut.model_validate(delivery, from_attributes=True)
-
-
 @router.get("/event-types", response_model=WebhookEventTypes, responses=ERRORS)
-def list_event_types(_: AdminDep) -> WebhookEventTypes:
+def list_event_types(actor: AdminDep) -> WebhookEventTypes:
     """Every event type an endpoint can subscribe to."""
-    return WebhookEventTypes(events=list(webhooks.WEBHOOK_EVENTS))
+    return WebhookEventTypes(events=scoped_webhooks.event_types(actor=actor))
 
 
 @router.get("", response_model=list[WebhookEndpointOut], responses=ERRORS)
-def list_webhook_endpoints(_: AdminDep, session: SessionDep) -> list[WebhookEndpointOut]:
-    return [_out(endpoint) for endpoint in webhooks.list_endpoints(session)]
+def list_webhook_endpoints(actor: AdminDep, session: SessionDep) -> list[WebhookEndpointOut]:
+    return [WebhookEndpointOut.of(endpoint) for endpoint in scoped_webhooks.list_endpoints(session, actor=actor)]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=WebhookEndpointWithSecret, responses=ERRORS)
 def create_webhook_endpoint(
-    body: WebhookEndpointIn, _: AdminDep, session: SessionDep, settings: SettingsDep
+    body: WebhookEndpointIn, actor: AdminDep, session: SessionDep, settings: SettingsDep
 ) -> WebhookEndpointWithSecret:
     """Add an endpoint. Loopback and private targets are refused unless the server allows them.
 
@@ -120,62 +109,64 @@ def create_webhook_endpoint(
 
     Answer 2xx to acknowledge; 408, 429 and 5xx are retried with backoff, other answers are not.
     """
-    endpoint = webhooks.create_endpoint(
+    endpoint = scoped_webhooks.create_endpoint(
         session,
+        actor=actor,
         url=body.url,
         events=body.events,
         secret=body.secret,
         active=body.active,
         allow_private=allow_private_targets(settings),
     )
-    return _with_secret(endpoint)
+    return WebhookEndpointWithSecret.of(endpoint)
 
 
 @router.get("/deliveries", response_model=list[WebhookDeliveryOut], responses=ERRORS)
 def list_all_deliveries(
-    _: AdminDep, session: SessionDep, limit: Annotated[int, Query(ge=1, le=1000)] = 100
+    actor: AdminDep, session: SessionDep, limit: Annotated[int, Query(ge=1, le=1000)] = 100
 ) -> list[WebhookDeliveryOut]:
     """The delivery log of every endpoint, newest first."""
-    return [_delivery_out(d) for d in webhooks.list_deliveries(session, limit=limit)]
+    return [WebhookDeliveryOut.of(d) for d in scoped_webhooks.list_deliveries(session, actor=actor, limit=limit)]
 
 
 @router.get("/{endpoint_id}", response_model=WebhookEndpointOut, responses=ERRORS)
-def get_webhook_endpoint(endpoint_id: int, _: AdminDep, session: SessionDep) -> WebhookEndpointOut:
-    return _out(webhooks.get_endpoint(session, endpoint_id=endpoint_id))
+def get_webhook_endpoint(endpoint_id: int, actor: AdminDep, session: SessionDep) -> WebhookEndpointOut:
+    return WebhookEndpointOut.of(scoped_webhooks.get_endpoint(session, actor=actor, endpoint_id=endpoint_id))
 
 
 @router.patch("/{endpoint_id}", response_model=WebhookEndpointOut, responses=ERRORS)
 def update_webhook_endpoint(
-    endpoint_id: int, body: WebhookEndpointPatch, _: AdminDep, session: SessionDep, settings: SettingsDep
+    endpoint_id: int, body: WebhookEndpointPatch, actor: AdminDep, session: SessionDep, settings: SettingsDep
 ) -> WebhookEndpointOut:
-    endpoint = webhooks.update_endpoint(
+    endpoint = scoped_webhooks.update_endpoint(
         session,
+        actor=actor,
         endpoint_id=endpoint_id,
         url=body.url,
         events=body.events,
         active=body.active,
         allow_private=allow_private_targets(settings),
     )
-    return _out(endpoint)
+    return WebhookEndpointOut.of(endpoint)
 
 
 @router.delete("/{endpoint_id}", status_code=status.HTTP_204_NO_CONTENT, responses=ERRORS)
-def delete_webhook_endpoint(endpoint_id: int, _: AdminDep, session: SessionDep) -> Response:
+def delete_webhook_endpoint(endpoint_id: int, actor: AdminDep, session: SessionDep) -> Response:
     """Delete the endpoint and its delivery log; queued deliveries to it are dropped."""
-    webhooks.delete_endpoint(session, endpoint_id=endpoint_id)
+    scoped_webhooks.delete_endpoint(session, actor=actor, endpoint_id=endpoint_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post("/{endpoint_id}/rotate-secret", response_model=WebhookEndpointWithSecret, responses=ERRORS)
-def rotate_webhook_secret(endpoint_id: int, _: AdminDep, session: SessionDep) -> WebhookEndpointWithSecret:
+def rotate_webhook_secret(endpoint_id: int, actor: AdminDep, session: SessionDep) -> WebhookEndpointWithSecret:
     """A new signing secret, used for every delivery from now on."""
-    return _with_secret(webhooks.rotate_secret(session, endpoint_id=endpoint_id))
+    return WebhookEndpointWithSecret.of(scoped_webhooks.rotate_secret(session, actor=actor, endpoint_id=endpoint_id))
 
 
 @router.get("/{endpoint_id}/deliveries", response_model=list[WebhookDeliveryOut], responses=ERRORS)
 def list_endpoint_deliveries(
-    endpoint_id: int, _: AdminDep, session: SessionDep, limit: Annotated[int, Query(ge=1, le=1000)] = 100
+    endpoint_id: int, actor: AdminDep, session: SessionDep, limit: Annotated[int, Query(ge=1, le=1000)] = 100
 ) -> list[WebhookDeliveryOut]:
     """One row per delivery attempt to this endpoint: HTTP status or error, newest first."""
-    webhooks.get_endpoint(session, endpoint_id=endpoint_id)
-    return [_delivery_out(d) for d in webhooks.list_deliveries(session, endpoint_id=endpoint_id, limit=limit)]
+    deliveries = scoped_webhooks.list_deliveries(session, actor=actor, endpoint_id=endpoint_id, limit=limit)
+    return [WebhookDeliveryOut.of(d) for d in deliveries]

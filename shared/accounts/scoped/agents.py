@@ -56,9 +56,10 @@ def create_meeting_type(
     name: str,
     duration_minutes: int,
     description: str = "",
-    colour: str | None = None,
+    colour: str = DEFAULT_COLOUR,
     active: bool = True,
 ) -> MeetingType:
+    """Add a meeting type at the end of the agent's list; InvalidMeetingType names a bad field."""
     require_can_manage_agent(actor, agent_id)
     return agents.create_meeting_type(
         session,
@@ -66,22 +67,40 @@ def create_meeting_type(
         name=name,
         duration_minutes=duration_minutes,
         description=description,
-        colour=colour or DEFAULT_COLOUR,
+        colour=colour,
         active=active,
     )
 
 
+def _owner_for(actor: Actor, agent_id: int | None) -> int | None:
+    """Whose meeting types a change by id may touch: the list it is made from (checked: 403 for
+    another agent's), or without one any agent's for a manager and only their own for an agent
+    (another agent's type then looks missing: 404, as an unknown one)."""
+    if agent_id is not None:
+        require_can_manage_agent(actor, agent_id)
+        return agent_id
+    return None if is_manager(actor) else actor.id
+
+
 def update_meeting_type(
-    session: Session, *, actor: Actor, agent_id: int, meeting_type_id: int, changes: MeetingTypeChanges
+    session: Session,
+    *,
+    actor: Actor,
+    meeting_type_id: int,
+    changes: MeetingTypeChanges,
+    agent_id: int | None = None,
 ) -> MeetingType:
-    """Change fields of one of the agent's types (another agent's type looks missing)."""
-    require_can_manage_agent(actor, agent_id)
-    return agents.update_meeting_type(session, meeting_type_id=meeting_type_id, changes=changes, agent_id=agent_id)
+    """Change only the given fields of one type (`agent_id`: the list it is edited from, see `_owner_for`)."""
+    owner = _owner_for(actor, agent_id)
+    return agents.update_meeting_type(session, meeting_type_id=meeting_type_id, changes=changes, agent_id=owner)
 
 
-def delete_meeting_type(session: Session, *, actor: Actor, agent_id: int, meeting_type_id: int, now: datetime) -> None:
-    require_can_manage_agent(actor, agent_id)
-    agents.delete_meeting_type(session, meeting_type_id=meeting_type_id, agent_id=agent_id, now=now)
+def delete_meeting_type(
+    session: Session, *, actor: Actor, meeting_type_id: int, now: datetime, agent_id: int | None = None
+) -> None:
+    """Soft delete: gone from the widget and lists; its bookings keep it (`agent_id` as for updates)."""
+    owner = _owner_for(actor, agent_id)
+    agents.delete_meeting_type(session, meeting_type_id=meeting_type_id, agent_id=owner, now=now)
 
 
 def reorder_meeting_types(

@@ -7,10 +7,11 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from shared.accounts.permissions import Actor, require_can_manage_agent, visible_agent_ids
+from shared.accounts.permissions import Actor, is_manager, require_can_manage_agent, visible_agent_ids
 from shared.booking import service as booking_service
 from shared.booking.errors import BookingNotFound
 from shared.models import STATUS_CONFIRMED, Booking
+from shared.reports import bookings as reports
 
 DEFAULT_LIMIT = 200
 
@@ -42,3 +43,23 @@ def cancel_booking(session: Session, *, actor: Actor, booking_id: int, reason: s
     """Cancel as the booking page would: timeline event, emails and calendar deletion planned in the outbox."""
     booking = get_booking(session, actor=actor, booking_id=booking_id)
     return booking_service.cancel_booking(session, booking=booking, reason=reason or None, now=now)
+
+
+def booking_page(
+    session: Session,
+    *,
+    actor: Actor,
+    agent_id: int | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    status: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> reports.BookingPage:
+    """`shared.reports.bookings.list_bookings`: a manager's of any agent or all; an agent's always their own."""
+    if not is_manager(actor):
+        agent_id = actor.id if agent_id is None else agent_id
+        require_can_manage_agent(actor, agent_id)
+    return reports.list_bookings(
+        session, agent_id=agent_id, start=start, end=end, status=status, limit=limit, offset=offset
+    )

@@ -42,8 +42,8 @@ from sqlalchemy import Connection, Engine, Table, delete, select
 
 from shared.db import upsert_insert
 from shared.models import RateLimitHit
-from shared.ratelimit.errors import InvalidTrustedProxy, RateLimited
 from shared.settings import Settings
+from widget_api.ratelimit.errors import InvalidTrustedProxy, RateLimited
 
 BOOKINGS = "bookings"
 EVENTS = "events"
