@@ -156,7 +156,7 @@ def check_google(settings: Settings) -> list[Check]:
         checks.append(
             ok(
                 "Google",
-                "not configured: the product works, but agents cannot connect Google Calendar (busy times: bookings only)",
+                "not configured: the product works; agents cannot connect Google Calendar (busy times: bookings only)",
             )
         )
     elif missing:
