@@ -92,10 +92,17 @@ def _log_like_the_product(settings: Settings) -> None:
         setup_formatter(logger)
 
 
+def _version() -> str:
+    from importlib.metadata import version
+
+    return version("streamlit")
+
+
 def main() -> None:
     from streamlit.web import cli as streamlit_cli
 
     _log_like_the_product(Settings())
+    logging.getLogger("meetings.dashboard").info("starting the dashboard (Streamlit %s)", _version())
     sys.argv = ["streamlit", *sys.argv[1:]]
     streamlit_cli.main()
 

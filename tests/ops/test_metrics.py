@@ -8,7 +8,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -24,7 +24,7 @@ from tests.api.test_contention import ALL_DAY, _tomorrow_at
 from tests.conftest import ADMIN_TOKEN, DEFAULT_NOW
 from tests.factories import committed_agent
 from tests.live import free_port
-from tests.ops.conftest import ADMIN, Samples, booking_flow, parse_metrics, scrape, value
+from tests.ops.conftest import ADMIN, Samples, booking_flow, scrape, value
 from tests.outbox.helpers import add_jobs
 
 FIRST = "2026-06-02T09:00:00+02:00"
