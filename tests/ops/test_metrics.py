@@ -24,7 +24,7 @@ from tests.api.test_contention import ALL_DAY, _tomorrow_at
 from tests.conftest import ADMIN_TOKEN, DEFAULT_NOW
 from tests.factories import committed_agent
 from tests.live import free_port
-from tests.ops.conftest import ADMIN, Samples, booking_flow, scrape, value
+from tests.ops.conftest import ADMIN, Samples, booking_flow, parse_metrics, scrape, value
 from tests.outbox.helpers import add_jobs
 
 FIRST = "2026-06-02T09:00:00+02:00"
@@ -163,3 +163,54 @@ def test_two_api_processes_report_one_sum(database_url: str, db: sessionmaker[Se
         healthz = value(after, "meetings_http_requests_total", route="/healthz", method="GET", status="200")
         assert healthz >= 40
     assert len({value(s, "meetings_bookings_total", outcome="created") for s in scrapes}) == 1
+
+
+def test_the_grafana_dashboard_uses_only_metrics_that_exist(metrics_client: TestClient) -> None:
+    import json
+    import re
+
+    from prometheus_client.parser import text_string_to_metric_families
+
+    text = metrics_client.get("/metrics", headers=ADMIN).text
+    served = set()
+    for family in text_string_to_metric_families(text):
+        served |= {family.name + suffix for suffix in ("", "_total", "_bucket", "_count", "_sum")}
+    dashboard = json.loads((Path(__file__).parents[2] / "docs" / "grafana-dashboard.json").read_text())
+    used = {
+        name
+        for panel in dashboard["panels"]
+        for target in panel.get("targets", [])
+        for name in re.findall(r"\bmeetings_[a-z_]+", target["expr"])
+    }
+    assert used, "the dashboard queries no metric"
+    assert used <= served, sorted(used - served)
+
+
+def test_the_worker_serves_its_own_counters_on_its_metrics_port(database_url: str, db: sessionmaker[Session]) -> None:
+    from shared.models import utcnow
+
+    (job_id,) = add_jobs(db, "no.such.kind", [{"n": 1}], run_at=utcnow())
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": database_url, "MEETINGS_ENV": "test", "MEETINGS_WORKER_POLL_SECONDS": "0.2"}
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    command = [sys.executable, "-m", "meetings.cli", "worker", "--metrics-port", str(port)]
+    worker = subprocess.Popen(command, env=env, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert worker.poll() is None, "the worker exited"
+            assert time.monotonic() < deadline, "the worker's metrics never showed the job"
+            try:
+                samples = parse_metrics(httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=2).text)
+            except httpx.TransportError:
+                time.sleep(0.2)
+                continue
+            if value(samples, "meetings_outbox_job_attempts_total", kind="no.such.kind", outcome="failed") == 1:
+                break
+            time.sleep(0.2)
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+    assert value(samples, "meetings_outbox_failed_jobs", kind="no.such.kind") == 1
+    assert value(samples, "meetings_outbox_pending_jobs", kind="no.such.kind") == 0
+    assert job_id
