@@ -249,7 +249,14 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument("--metrics-host", default="127.0.0.1", help="address of the metrics port (default 127.0.0.1)")
     worker.set_defaults(handler=_worker)
 
-    dashboard = commands.add_parser("dashboard", help="run the Streamlit dashboard")
+    dashboard = commands.add_parser(
+        "dashboard",
+        help="run the Streamlit dashboard",
+        description="Run the Streamlit dashboard, fit for production: no toolbar or Deploy button, no usage "
+        "statistics, XSRF protection on, a cookie secret derived from MEETINGS_SECRET_KEY. Behind a reverse "
+        "proxy (the same one as the API), pass WebSocket upgrades for /_stcore/stream and set "
+        "MEETINGS_DASHBOARD_URL to its public address (README: Running it in production).",
+    )
     dashboard.add_argument("--host", default="127.0.0.1")
     dashboard.add_argument("--port", type=int, default=8501)
     dashboard.set_defaults(handler=_dashboard)
