@@ -1,4 +1,4 @@
-"""The `meetings` command: serve, worker, dashboard, migrate, demo.
+"""The `meetings` command: serve, worker, dashboard, migrate, demo, doctor.
 
 Every subcommand reads its configuration from the environment (shared.settings.Settings), so the same
 variables drive the API, the worker and the dashboard however they are started.
@@ -28,16 +28,27 @@ DASHBOARD_APP = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    uvicorn.run(
-        API_FACTORY,
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        log_level=args.log_level,
-        proxy_headers=True,
-        forwarded_allow_ips=args.forwarded_allow_ips,
-    )
+    from shared.observability.logs import uvicorn_log_config
+    from shared.observability.multiproc import prepare_multiprocess_dir, remove_multiprocess_dir
+
+    settings = Settings()
+    # Several API processes: prometheus-client's multiprocess mode, so /metrics sums them all.
+    metrics_dir, made = prepare_multiprocess_dir() if settings.metrics_enabled and args.workers > 1 else ("", False)
+    try:
+        uvicorn.run(
+            API_FACTORY,
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            log_level=args.log_level,
+            log_config=uvicorn_log_config(settings, level=args.log_level),
+            proxy_headers=True,
+            forwarded_allow_ips=args.forwarded_allow_ips,
+        )
+    finally:
+        if made:
+            remove_multiprocess_dir(metrics_dir)
     return 0
 
 
@@ -45,26 +56,25 @@ def _worker(args: argparse.Namespace) -> int:
     from meetings.jobs import job_handlers
     from shared.outbox.worker import run_worker
 
-    run_worker(Settings(), handlers=job_handlers(), once=args.once)
+    settings = Settings()
+    if args.metrics_port is not None:
+        from meetings.worker_metrics import serve_worker_metrics
+
+        serve_worker_metrics(settings, host=args.metrics_host, port=args.metrics_port)
+    run_worker(settings, handlers=job_handlers(), once=args.once)
     return 0
 
 
 def _dashboard_command(host: str, port: int) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        str(DASHBOARD_APP),
-        "--server.address",
-        host,
-        "--server.port",
-        str(port),
-        "--server.headless",
-        "true",
-        "--browser.gatherUsageStats",
-        "false",
-    ]
+    from meetings.dashboard import dashboard_command
+
+    return dashboard_command(Settings(), host=host, port=port)
+
+
+def _dashboard_environment() -> dict[str, str]:
+    from meetings.dashboard import dashboard_environment
+
+    return dashboard_environment(Settings(), dict(os.environ))
 
 
 def _dashboard_missing() -> bool:
@@ -78,7 +88,13 @@ def _dashboard(args: argparse.Namespace) -> int:
     if _dashboard_missing():
         return 1
     command = _dashboard_command(args.host, args.port)
-    os.execv(command[0], command)  # Streamlit takes over this process, signals included
+    os.execve(command[0], command, _dashboard_environment())  # Streamlit takes over, signals included
+
+
+def _doctor(_args: argparse.Namespace) -> int:
+    from meetings.doctor import run_doctor
+
+    return run_doctor()
 
 
 def _migrate(_args: argparse.Namespace) -> int:
@@ -179,7 +195,8 @@ def _demo(args: argparse.Namespace) -> int:
     }
     if not _dashboard_missing():
         commands["dashboard"] = _dashboard_command(args.host, args.dashboard_port)
-    processes = {name: subprocess.Popen(command) for name, command in commands.items()}
+    environments = {"dashboard": _dashboard_environment()}
+    processes = {name: subprocess.Popen(command, env=environments.get(name)) for name, command in commands.items()}
     try:
         if _wait_healthy(settings.base_url.rstrip("/"), list(processes.values())):
             print(f"meetings: running ({', '.join(processes)}). Press Ctrl-C to stop.", flush=True)
@@ -193,6 +210,20 @@ def _demo(args: argparse.Namespace) -> int:
         return 0
     finally:
         _stop_all(list(processes.values()))
+
+
+def _configure_logging() -> None:
+    """MEETINGS_LOG_FORMAT for this process (shared.observability.logs); Alembic's chatter stays out of the CLI."""
+    from pydantic import ValidationError
+
+    from shared.observability.logs import configure_logging
+
+    try:
+        settings = Settings()
+    except ValidationError:
+        # A configuration the command will refuse (or `doctor` will explain): log as production does.
+        settings = Settings.model_construct(environment="production", log_format=None)
+    configure_logging(settings, level=logging.INFO)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -215,12 +246,24 @@ def build_parser() -> argparse.ArgumentParser:
 
     worker = commands.add_parser("worker", help="run the outbox worker (emails, calendar, webhooks)")
     worker.add_argument("--once", action="store_true", help="run the jobs that are due, then exit")
+    worker.add_argument("--metrics-port", type=int, default=None, help="serve Prometheus metrics on this port")
+    worker.add_argument("--metrics-host", default="127.0.0.1", help="address of the metrics port (default 127.0.0.1)")
     worker.set_defaults(handler=_worker)
 
-    dashboard = commands.add_parser("dashboard", help="run the Streamlit dashboard")
+    dashboard = commands.add_parser(
+        "dashboard",
+        help="run the Streamlit dashboard",
+        description="Run the Streamlit dashboard, fit for production: no toolbar or Deploy button, no usage "
+        "statistics, XSRF protection on, a cookie secret derived from MEETINGS_SECRET_KEY. Behind a reverse "
+        "proxy (the same one as the API), pass WebSocket upgrades for /_stcore/stream and set "
+        "MEETINGS_DASHBOARD_URL to its public address (README: Running it in production).",
+    )
     dashboard.add_argument("--host", default="127.0.0.1")
     dashboard.add_argument("--port", type=int, default=8501)
     dashboard.set_defaults(handler=_dashboard)
+
+    doctor = commands.add_parser("doctor", help="check the configuration; one line per check, exit 1 on a problem")
+    doctor.set_defaults(handler=_doctor)
 
     migrate = commands.add_parser("migrate", help="bring the database schema up to date (Alembic)")
     migrate.set_defaults(handler=_migrate)
@@ -236,9 +279,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # Alembic's own logging setup is absent (no alembic.ini); keep its chatter out of the CLI.
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    _configure_logging()
     code: int = args.handler(args)
     return code
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlparse
 
 from pydantic import Field, field_validator, model_validator
@@ -117,6 +118,16 @@ class Settings(BaseSettings):
         description="Allow webhook URLs on loopback/private addresses (tests, on-premises receivers).",
     )
 
+    # Operating it (SPEC §17; shared/observability, widget_api/metrics.py).
+    metrics_enabled: bool = Field(
+        default=False,
+        description="Serve GET /metrics (Prometheus), behind MEETINGS_ADMIN_TOKEN; off: 404.",
+    )
+    log_format: Literal["json", "text"] | None = Field(
+        default=None,
+        description="json | text for every process; unset: text in development, json otherwise (production, test).",
+    )
+
     @field_validator("database_url")
     @classmethod
     def _normalise_postgres_driver(cls, value: str) -> str:
@@ -137,6 +148,13 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def effective_log_format(self) -> Literal["json", "text"]:
+        if self.log_format is not None:
+            return self.log_format
+        # Text only for a person at a terminal; tests and production read the lines as JSON.
+        return "text" if self.environment == "development" else "json"
 
     @property
     def embed_origin_list(self) -> list[str]:

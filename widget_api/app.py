@@ -16,9 +16,10 @@ from shared.availability.cache import AnswerCache, install_invalidation
 from shared.calendars.sources import busy_sources_for
 from shared.db import build_engine, build_sessionmaker
 from shared.models import utcnow
+from shared.observability.logs import configure_logging
 from shared.settings import Settings
 from widget_api.errors import install_error_handlers
-from widget_api.logging import configure_logging
+from widget_api.metrics import install_metrics
 from widget_api.middleware import install_middleware
 from widget_api.routes import admin, manage, oauth, pages, public, webhooks_admin
 
@@ -69,6 +70,7 @@ def create_app(
     app.state.answer_cache = AnswerCache(ttl=settings.availability_cache_seconds)
     install_error_handlers(app)
     install_middleware(app, settings)  # CORS (public API only), rate limits, body size, headers, logs
+    install_metrics(app, settings)  # GET /metrics and request counts, when MEETINGS_METRICS_ENABLED
     app.include_router(public.router)
     app.include_router(admin.router)
     app.include_router(webhooks_admin.router)
@@ -88,5 +90,6 @@ def create_app(
 
 def app_factory() -> FastAPI:
     """Entry point for `uvicorn --factory widget_api.app:app_factory`."""
-    configure_logging()
-    return create_app()
+    settings = Settings()
+    configure_logging(settings)  # MEETINGS_LOG_FORMAT: the one format of every process (shared.observability.logs)
+    return create_app(settings)

@@ -25,6 +25,7 @@ from icalendar import Calendar
 
 from shared.models import EmailMessage
 from shared.notifications.errors import InvalidSmtpUrl
+from shared.observability.metrics import SMTP_SENDS
 from shared.outbox.contract import PermanentFailure, RetryLater
 
 Security = Literal["plain", "starttls", "ssl"]
@@ -108,6 +109,7 @@ def send_mime(config: SmtpConfig, mime: MimeMessage) -> None:
         _prepare(client, config)
         try:
             client.send_message(mime)
+            SMTP_SENDS.labels(result="sent").inc()
         except smtplib.SMTPRecipientsRefused as error:
             codes = [code for code, _ in error.recipients.values()]
             reply = "; ".join(f"{rcpt}: {code} {msg!r}" for rcpt, (code, msg) in error.recipients.items())
@@ -118,6 +120,9 @@ def send_mime(config: SmtpConfig, mime: MimeMessage) -> None:
             _raise_for_reply(error)
         except (smtplib.SMTPServerDisconnected, OSError) as error:
             raise RetryLater(f"SMTP connection lost while sending: {error}") from error
+    except Exception:
+        SMTP_SENDS.labels(result="error").inc()
+        raise
     finally:
         try:
             client.quit()

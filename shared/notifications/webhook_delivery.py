@@ -41,6 +41,7 @@ from sqlalchemy import func, select
 from shared.db import session_scope
 from shared.models import OutboxJob, WebhookDelivery, WebhookEndpoint
 from shared.notifications.webhooks import refused_address_reason
+from shared.observability.metrics import WEBHOOK_DELIVERIES
 from shared.outbox.contract import JobContext, PermanentFailure, RetryLater
 from shared.settings import Settings
 
@@ -156,6 +157,7 @@ def handle_webhook_delivery(context: JobContext, job: OutboxJob) -> None:
         )
 
     def log(**fields: Any) -> None:
+        WEBHOOK_DELIVERIES.labels(status=str(fields.get("status_code") or "error")).inc()
         _log(context, endpoint_id=endpoint_id, job_id=job.id, event=event_type, attempt=attempt, **fields)
 
     try:

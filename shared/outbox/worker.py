@@ -19,18 +19,21 @@ import secrets
 import signal
 import socket
 import threading
+import time
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from enum import StrEnum
 from types import FrameType
 from typing import Any
 
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared.db import build_engine, build_sessionmaker, session_scope
 from shared.models import OutboxJob, utcnow
 from shared.models.outbox import JOB_DONE, JOB_FAILED, JOB_PENDING, JOB_WAITING
+from shared.observability.context import job_log_context
+from shared.observability.metrics import OUTBOX_ATTEMPTS, OUTBOX_FAILURES, OUTBOX_RECORD_RETRIES
 from shared.outbox.contract import JobContext, JobHandler, ParkJob, PermanentFailure, RetryLater
 from shared.outbox.service import claim_due_jobs, record_outcome, release_leases, renew_lease
 from shared.redaction import known_secrets, redact_error
@@ -44,6 +47,9 @@ BACKOFF_CAP_SECONDS = 3600.0
 MIN_RETRY_DELAY_SECONDS = 1.0
 ERROR_TEXT_LIMIT = 2000
 DEFAULT_BATCH_SIZE = 10
+# How long a worker keeps trying to record an outcome through a database blip (a restart, a
+# failover) before it leaves the job to its lease.
+RECORD_RETRY_SECONDS = 5.0
 
 
 class JobOutcome(StrEnum):
@@ -97,6 +103,35 @@ def _record(context: JobContext, job_id: int, worker_id: str, values: dict[str, 
         return record_outcome(session, job_id=job_id, worker_id=worker_id, values=values)
 
 
+def _record_through_blips(
+    context: JobContext,
+    job_id: int,
+    worker_id: str,
+    values: dict[str, Any],
+    *,
+    within: float = RECORD_RETRY_SECONDS,
+) -> bool:
+    """`_record`, tried again over a new connection while the database is briefly away.
+
+    Without this a job whose side effect already happened (an email sent) stayed claimed until its
+    lease ran out, and ran again minutes late. Each try is the same lease-guarded UPDATE, so a try
+    whose COMMIT did land (only its answer was lost) makes the next one record nothing.
+    """
+    deadline = time.monotonic() + within
+    pause = 0.2
+    while True:
+        try:
+            return _record(context, job_id, worker_id, values)
+        except (OperationalError, InterfaceError) as error:
+            if time.monotonic() + pause > deadline:
+                raise
+            OUTBOX_RECORD_RETRIES.inc()
+            logger.warning("job %s: recording its outcome failed (%s); trying again", job_id, type(error).__name__)
+            # The pool dropped the broken connection (and pre-ping tests the others): the next try connects anew.
+            time.sleep(pause)
+            pause = min(pause * 2, 1.0)
+
+
 def run_job(
     context: JobContext,
     job_id: int,
@@ -117,11 +152,16 @@ def run_job(
         logger.warning("job %s: lease lost before start, skipped", job_id)
         return JobOutcome.LEASE_LOST
 
-    outcome, values = _execute(context, job, handlers, rng)
-    if not _record(context, job_id, worker_id, values):
-        logger.warning("job %s (%s): lease expired while running; outcome %s not recorded", job_id, job.kind, outcome)
-        return JobOutcome.LEASE_LOST
-    logger.info("job %s (%s) attempt %s: %s", job_id, job.kind, job.attempts, outcome)
+    with job_log_context(job_id=job_id, agent_id=job.agent_id):
+        outcome, values = _execute(context, job, handlers, rng)
+        if not _record_through_blips(context, job_id, worker_id, values):
+            logger.warning(
+                "job %s (%s): lease expired while running; outcome %s not recorded", job_id, job.kind, outcome
+            )
+            OUTBOX_ATTEMPTS.labels(kind=job.kind, outcome=JobOutcome.LEASE_LOST.value).inc()
+            return JobOutcome.LEASE_LOST
+        logger.info("job %s (%s) attempt %s: %s", job_id, job.kind, job.attempts, outcome)
+        OUTBOX_ATTEMPTS.labels(kind=job.kind, outcome=outcome.value).inc()
     return outcome
 
 
@@ -135,10 +175,12 @@ def _execute(
     try:
         handler(context, job)
     except PermanentFailure as error:
+        OUTBOX_FAILURES.labels(kind=job.kind, error=type(error).__name__).inc()
         return JobOutcome.FAILED, {"status": JOB_FAILED, "last_error": describe_error(error, context.settings)}
     except ParkJob as error:
         return JobOutcome.WAITING, {"status": JOB_WAITING, "last_error": describe_error(error, context.settings)}
     except Exception as error:
+        OUTBOX_FAILURES.labels(kind=job.kind, error=type(error).__name__).inc()
         message = describe_error(error, context.settings)
         if job.attempts >= job.max_attempts:
             return JobOutcome.FAILED, {

@@ -17,11 +17,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
+from shared.observability.logs import JsonFormatter
 from shared.redaction import mask_email, scrub_log_text
 from tests.conftest import ADMIN_TOKEN
 from tests.factories import committed_agent
 from tests.hardening.conftest import booking_body
-from widget_api.logging import JsonFormatter
 
 EMAIL = "ada.lovelace@example.com"
 EVERY_DAY = {day: [["00:00", "24:00"]] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}

@@ -32,6 +32,7 @@ from shared.calendars.google.errors import (
     GoogleTemporarilyUnavailable,
 )
 from shared.calendars.google.oauth import insecure_endpoints
+from shared.observability.metrics import GOOGLE_CALLS
 from shared.settings import Settings
 
 logger = logging.getLogger("meetings.google")
@@ -128,10 +129,14 @@ class GoogleCalendarClient(CalendarProvider):
         if self._refusal is not None:
             raise GoogleRequestRejected(f"Google Calendar {what}: {self._refusal}", status=0)
         try:
-            return request.execute(num_retries=0)
+            answer = request.execute(num_retries=0)
+            GOOGLE_CALLS.labels(method=what, status="200").inc()
+            return answer
         except HttpError as error:
+            GOOGLE_CALLS.labels(method=what, status=str(error.resp.status if error.resp is not None else 0)).inc()
             raise classify_http_error(error, what) from None
         except RefreshError as error:
+            GOOGLE_CALLS.labels(method=what, status="refresh_error").inc()
             if is_invalid_grant(error):
                 raise GoogleAccessRevoked(
                     "Google refused the stored grant (invalid_grant: revoked or expired); reconnect Google Calendar"
@@ -139,6 +144,7 @@ class GoogleCalendarClient(CalendarProvider):
             summary = error.args[0] if error.args else type(error).__name__
             raise GoogleTemporarilyUnavailable(f"Google token refresh failed during {what}: {summary}") from None
         except (TransportError, httplib2.HttpLib2Error, OSError) as error:
+            GOOGLE_CALLS.labels(method=what, status="network_error").inc()
             raise GoogleTemporarilyUnavailable(
                 f"Google Calendar {what}: network error ({type(error).__name__})"
             ) from None

@@ -1,0 +1,1 @@
+"""What an operator watches: Prometheus metrics and the outbox's health, read by /metrics and `meetings doctor`."""
