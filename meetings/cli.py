@@ -1,4 +1,4 @@
-"""The `meetings` command: serve, worker, dashboard, migrate, demo.
+"""The `meetings` command: serve, worker, dashboard, migrate, demo, copy-data.
 
 Every subcommand reads its configuration from the environment (shared.settings.Settings), so the same
 variables drive the API, the worker and the dashboard however they are started.
@@ -230,6 +230,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--dashboard-port", type=int, default=8501)
     demo.add_argument("--no-run", action="store_true", help="seed and print the URLs, serve nothing")
     demo.set_defaults(handler=_demo)
+
+    from meetings.copy_data import add_copy_data_command
+
+    add_copy_data_command(commands)
     return parser
 
 
