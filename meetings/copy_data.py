@@ -78,8 +78,8 @@ def run_copy_data(args: argparse.Namespace) -> int:
         print(f"  {table.name:<30} {table.rows:>10,} rows")
     total = sum(table.rows for table in copied)
     print(
-        f"meetings copy-data: copied {total:,} rows in {len(copied)} tables to {_redacted(target_settings.database_url)} "
-        f"in {elapsed:.1f} s. Point DATABASE_URL at it to run on the copy."
+        f"meetings copy-data: copied {total:,} rows in {len(copied)} tables "
+        f"to {_redacted(target_settings.database_url)} in {elapsed:.1f} s. Point DATABASE_URL at it to run on the copy."
     )
     return 0
 

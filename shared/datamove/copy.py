@@ -125,25 +125,24 @@ def copy_data(
         target_connection = target.connect()
     except (DBAPIError, SQLAlchemyError) as error:
         raise CopyRefused(f"cannot reach the target database: {error.__class__.__name__}: {error}") from error
-    with _source_snapshot(source) as reader, target_connection as writer:
-        with writer.begin():
-            check_can_copy(reader, writer)
-            if writer.dialect.name == "sqlite":
-                # Foreign keys are checked at commit, so rows of cyclic or self-referencing tables
-                # may arrive in any order. (PostgreSQL: sorted_tables order; the schema has no cycle.)
-                writer.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
-            copied: list[TableCopied] = []
-            for table in copied_tables():
-                total = _row_count(reader, table)
-                done = 0
+    with _source_snapshot(source) as reader, target_connection as writer, writer.begin():
+        check_can_copy(reader, writer)
+        if writer.dialect.name == "sqlite":
+            # Foreign keys are checked at commit, so rows of cyclic or self-referencing tables
+            # may arrive in any order. (PostgreSQL: sorted_tables order; the schema has no cycle.)
+            writer.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
+        copied: list[TableCopied] = []
+        for table in copied_tables():
+            total = _row_count(reader, table)
+            done = 0
+            if progress is not None:
+                progress(table.name, 0, total)
+            for batch in _batches(reader, table, batch_size):
+                writer.execute(table.insert(), batch)
+                done += len(batch)
                 if progress is not None:
-                    progress(table.name, 0, total)
-                for batch in _batches(reader, table, batch_size):
-                    writer.execute(table.insert(), batch)
-                    done += len(batch)
-                    if progress is not None:
-                        progress(table.name, done, total)
-                if writer.dialect.name == "postgresql":
-                    _move_sequences(writer, table)
-                copied.append(TableCopied(name=table.name, rows=done))
+                    progress(table.name, done, total)
+            if writer.dialect.name == "postgresql":
+                _move_sequences(writer, table)
+            copied.append(TableCopied(name=table.name, rows=done))
     return copied

@@ -89,7 +89,8 @@ def test_copy_keeps_every_row_and_the_answers(
         highest = session.scalar(select(func.max(Contact.id)))
         session.add(fresh := Contact(email="new@example.com"))
         session.flush()
-        assert highest is not None and fresh.id > highest
+        assert highest is not None
+        assert fresh.id > highest
         session.rollback()
 
     with session_scope(sessionmaker(bind=engine)) as session:
