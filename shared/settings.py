@@ -144,6 +144,13 @@ class Settings(BaseSettings):
         description="Largest request body accepted (bytes counted as they arrive); larger gets 413.",
     )
 
+    retain_contact_days: int | None = Field(
+        default=None,
+        ge=1,
+        validation_alias=AliasChoices("MEETINGS_RETAIN_CONTACT_DAYS", "retain_contact_days"),
+        description="Erase contacts with no booking or event for this many days (worker, daily); unset = keep.",
+    )
+
     webhook_allow_private: bool = Field(
         default=False,
         validation_alias=AliasChoices("MEETINGS_WEBHOOK_ALLOW_PRIVATE", "webhook_allow_private"),

@@ -20,7 +20,7 @@ from shared.settings import Settings
 from widget_api.errors import install_error_handlers
 from widget_api.logging import configure_logging
 from widget_api.middleware import install_middleware
-from widget_api.routes import admin, manage, oauth, pages, public, webhooks_admin
+from widget_api.routes import admin, contacts_privacy, manage, oauth, pages, public, webhooks_admin
 
 
 def create_app(
@@ -69,6 +69,7 @@ def create_app(
     install_middleware(app, settings)  # CORS (public API only), rate limits, body size, headers, logs
     app.include_router(public.router)
     app.include_router(admin.router)
+    app.include_router(contacts_privacy.router)
     app.include_router(webhooks_admin.router)
     app.include_router(oauth.router)
     app.include_router(pages.router)

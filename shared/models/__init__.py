@@ -5,6 +5,7 @@ from shared.models.base import Base, UTCDateTime, utcnow
 from shared.models.booking import STATUS_CANCELLED, STATUS_CONFIRMED, Booking
 from shared.models.calendar import CalendarConnection, OAuthState
 from shared.models.contact import Contact, Event, Visitor
+from shared.models.erasure import ContactErasure
 from shared.models.funnel import FunnelSession, FunnelSessionMeetingType
 from shared.models.meeting_type import PREDEFINED_MEETING_TYPES, MeetingType
 from shared.models.outbox import EmailMessage, OutboxJob, RateLimitHit, WebhookDelivery, WebhookEndpoint
@@ -19,6 +20,7 @@ __all__ = [
     "Booking",
     "CalendarConnection",
     "Contact",
+    "ContactErasure",
     "DashboardSession",
     "EmailMessage",
     "Event",

@@ -38,6 +38,7 @@ from shared.models import OutboxJob, utcnow
 from shared.models.outbox import JOB_DONE, JOB_FAILED, JOB_PENDING, JOB_RUNNING, JOB_WAITING
 from shared.outbox.errors import JobNotFound, JobNotRetryable
 from shared.outbox.handlers import JobContext, JobHandler, ParkJob, PermanentFailure, RetryLater, job_handlers
+from shared.privacy.retention import DailyRetention
 from shared.settings import Settings
 
 logger = logging.getLogger("meetings.worker")
@@ -353,12 +354,14 @@ def run_worker(
     context = JobContext(settings=settings, sessionmaker=factory, clock=clock)
     rng = random.Random()
     ran = 0
+    retention = DailyRetention(settings, factory, clock)
     logger.info("worker %s started (kinds: %s)", worker_id, ", ".join(sorted(handlers)) or "none")
     try:
         with _StopOnSignals(stop_event):
             if on_ready is not None:
                 on_ready()
             while not stop_event.is_set():
+                retention.tick()
                 try:
                     with session_scope(factory) as session:
                         claimed = claim_due_jobs(
