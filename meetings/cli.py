@@ -1,4 +1,4 @@
-"""The `meetings` command: serve, worker, dashboard, migrate, demo, doctor.
+"""The `meetings` command: serve, worker, dashboard, migrate, demo, doctor, copy-data.
 
 Every subcommand reads its configuration from the environment (shared.settings.Settings), so the same
 variables drive the API, the worker and the dashboard however they are started.
@@ -53,7 +53,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _worker(args: argparse.Namespace) -> int:
-    from meetings.jobs import job_handlers
+    from meetings.jobs import job_handlers, worker_chores
     from shared.outbox.worker import run_worker
 
     settings = Settings()
@@ -61,7 +61,7 @@ def _worker(args: argparse.Namespace) -> int:
         from meetings.worker_metrics import serve_worker_metrics
 
         serve_worker_metrics(settings, host=args.metrics_host, port=args.metrics_port)
-    run_worker(settings, handlers=job_handlers(), once=args.once)
+    run_worker(settings, handlers=job_handlers(), chores=worker_chores(settings), once=args.once)
     return 0
 
 
@@ -274,6 +274,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--dashboard-port", type=int, default=8501)
     demo.add_argument("--no-run", action="store_true", help="seed and print the URLs, serve nothing")
     demo.set_defaults(handler=_demo)
+
+    from meetings.copy_data import add_copy_data_command
+
+    add_copy_data_command(commands)
     return parser
 
 

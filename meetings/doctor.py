@@ -22,7 +22,6 @@ from typing import TextIO
 from urllib.parse import urlparse
 
 from pydantic import ValidationError
-from shared.outbox.contract import PermanentFailure, RetryLater
 from sqlalchemy import Engine, create_engine, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
@@ -31,6 +30,7 @@ from sqlalchemy.orm import Session
 from shared.models import Agent, CalendarConnection, utcnow
 from shared.models.calendar import STATUS_NEEDS_RECONNECT
 from shared.observability.queue import outbox_health
+from shared.outbox.contract import PermanentFailure, RetryLater
 from shared.outbox.worker import describe_error
 from shared.settings import PLACEHOLDER_SECRETS, Settings
 

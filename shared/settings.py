@@ -113,6 +113,12 @@ class Settings(BaseSettings):
         description="Largest request body accepted (bytes counted as they arrive); larger gets 413.",
     )
 
+    retain_contact_days: int | None = Field(
+        default=None,
+        ge=1,
+        description="Erase contacts with no booking or event for this many days (worker, daily); unset = keep.",
+    )
+
     webhook_allow_private: bool = Field(
         default=False,
         description="Allow webhook URLs on loopback/private addresses (tests, on-premises receivers).",

@@ -21,7 +21,7 @@ from shared.settings import Settings
 from widget_api.errors import install_error_handlers
 from widget_api.metrics import install_metrics
 from widget_api.middleware import install_middleware
-from widget_api.routes import admin, manage, oauth, pages, public, webhooks_admin
+from widget_api.routes import admin, contacts_privacy, manage, oauth, pages, public, webhooks_admin
 
 
 def create_app(
@@ -73,6 +73,7 @@ def create_app(
     install_metrics(app, settings)  # GET /metrics and request counts, when MEETINGS_METRICS_ENABLED
     app.include_router(public.router)
     app.include_router(admin.router)
+    app.include_router(contacts_privacy.router)
     app.include_router(webhooks_admin.router)
     app.include_router(oauth.router)
     app.include_router(pages.router)

@@ -5,6 +5,7 @@ import json
 import streamlit as st
 
 from dashboard.components import charts, runtime
+from dashboard.components.privacy import contact_actions
 from dashboard.components.text import md, when
 from shared.accounts.scoped import contacts as scoped_contacts
 from shared.errors import MeetingsError
@@ -56,6 +57,7 @@ details[2].caption("First seen")
 details[2].text(when(profile.created_at, with_zone=True))
 details[3].caption("Visitor ids")
 details[3].text("\n".join(profile.visitor_ids) or "—")
+contact_actions(user, contact_id)
 
 st.subheader("Booked times")
 if profile.bookings:

@@ -6,6 +6,7 @@ from shared.models.booking import STATUS_CANCELLED, STATUS_CONFIRMED, Booking
 from shared.models.calendar import CalendarConnection, OAuthState
 from shared.models.contact import Contact, Event, Visitor
 from shared.models.email_message import EmailMessage
+from shared.models.erasure import ContactErasure
 from shared.models.funnel import FunnelSession, FunnelSessionMeetingType
 from shared.models.meeting_type import PREDEFINED_MEETING_TYPES, MeetingType
 from shared.models.outbox import OutboxJob
@@ -22,6 +23,7 @@ __all__ = [
     "Booking",
     "CalendarConnection",
     "Contact",
+    "ContactErasure",
     "DashboardSession",
     "EmailMessage",
     "Event",

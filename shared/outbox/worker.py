@@ -20,7 +20,7 @@ import signal
 import socket
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from enum import StrEnum
 from types import FrameType
@@ -40,6 +40,9 @@ from shared.redaction import known_secrets, redact_error
 from shared.settings import Settings
 
 logger = logging.getLogger("meetings.worker")
+
+# Periodic work beside the jobs, run before each poll; it must return quickly and not raise.
+Chore = Callable[[JobContext], None]
 
 BACKOFF_BASE_SECONDS = 5.0
 BACKOFF_CAP_SECONDS = 3600.0
@@ -231,10 +234,13 @@ def run_worker(
     clock: Callable[[], datetime] = utcnow,
     batch_size: int = DEFAULT_BATCH_SIZE,
     on_ready: Callable[[], None] | None = None,
+    chores: Sequence[Chore] = (),
 ) -> int:
     """Claim and run jobs until stopped; with `once`, until no job is due. Returns how many ran.
 
     `handlers` maps each job kind this worker runs to its handler; a job of any other kind fails.
+    `chores` run before each poll with the worker's context (e.g. the daily retention sweep); like
+    the handlers they are handed in by the edge, so the loop knows none of them.
 
     Stops gracefully on SIGTERM/SIGINT (when run in the main thread) or when `stop_event` is set:
     the job in flight finishes and is recorded, the rest of the claimed batch is released.
@@ -252,6 +258,8 @@ def run_worker(
             if on_ready is not None:
                 on_ready()
             while not stop_event.is_set():
+                for chore in chores:
+                    chore(context)
                 try:
                     with session_scope(factory) as session:
                         claimed = claim_due_jobs(

@@ -11,13 +11,13 @@ from __future__ import annotations
 import threading
 
 import pytest
-from shared.outbox.contract import JobContext
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared.db import session_scope
 from shared.models import OutboxJob, utcnow
 from shared.models.outbox import JOB_DONE
 from shared.observability.metrics import OUTBOX_RECORD_RETRIES
+from shared.outbox.contract import JobContext
 from shared.outbox.worker import JobOutcome, claim_due_jobs, run_job
 from shared.settings import Settings
 from tests.outbox.helpers import add_jobs, load_job

@@ -1,0 +1,1 @@
+"""Moving a whole database elsewhere: `meetings copy-data --to URL` (SPEC §16)."""
