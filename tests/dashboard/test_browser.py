@@ -116,7 +116,7 @@ def test_the_manager_signs_in_and_sees_the_funnel_chart(
 
         page.get_by_role("link", name="Calendar settings", exact=True).click()
         expect(page.get_by_role("button", name="Save hours and rules")).to_be_visible(timeout=20_000)
-        expect(page.get_by_text("/b/").first).to_be_visible()
+        expect(page.get_by_text("/b/").first).to_be_visible(timeout=20_000)
         _screenshot(page, "settings", tmp_path)
     finally:
         page.close()
