@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StrictBool, StrictInt, StringConstraints, model_validator
 
 from shared.agents.schemas import DEFAULT_COLOUR
+from shared.models.agent import AVAILABILITY_DEFAULTS
 from widget_api.schemas import BookingUrl, ManageUrl, MeetingTypeRef, Out, attribute
 
 
@@ -53,12 +54,12 @@ class AvailabilityIn(BaseModel):
 
     timezone: str
     weekly: dict[str, Any] = Field(description='{"mon": [["09:00", "12:00"], ["13:00", "17:00"]], ...}')
-    min_notice_minutes: StrictInt = 240
-    horizon_days: StrictInt = 60
-    buffer_before_minutes: StrictInt = 0
-    buffer_after_minutes: StrictInt = 0
-    slot_interval_minutes: StrictInt = 30
-    max_per_day: StrictInt | None = None
+    min_notice_minutes: StrictInt = AVAILABILITY_DEFAULTS.min_notice_minutes
+    horizon_days: StrictInt = AVAILABILITY_DEFAULTS.horizon_days
+    buffer_before_minutes: StrictInt = AVAILABILITY_DEFAULTS.buffer_before_minutes
+    buffer_after_minutes: StrictInt = AVAILABILITY_DEFAULTS.buffer_after_minutes
+    slot_interval_minutes: StrictInt = AVAILABILITY_DEFAULTS.slot_interval_minutes
+    max_per_day: StrictInt | None = AVAILABILITY_DEFAULTS.max_per_day
     overrides: list[Any] = Field(
         default_factory=list, description='[{"date": "2026-12-24", "windows": []}] — empty windows: day off'
     )
