@@ -5,7 +5,7 @@
 The database is migrated, gets `--agents` agents (with the predefined meeting types), then the
 events are loaded in bulk — COPY on PostgreSQL, multi-row INSERTs on SQLite — and the funnel rollup
 is built from them with shared.funnel.rollup.rebuild, the INSERT … SELECT that the migration's
-backfill uses and that tests/admin/test_funnel_rollup.py checks yields the same rows as recording
+backfill uses and that tests/funnel/test_rollup.py checks yields the same rows as recording
 the events one by one. Sessions: step 1 (sometimes repeated), then each further step with a
 drop-off, sometimes going back a step; spread over 180 days before 2026-06-01 at working hours.
 """

@@ -10,18 +10,20 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, sync_playwright
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from shared.db import build_engine, build_sessionmaker
+from shared.db import build_engine, build_sessionmaker, session_scope
 from shared.migrate import upgrade_to_head
+from shared.models import Base
 from shared.settings import Settings
 from tests.pg import ThrowawayPostgres
 from widget_api.app import create_app
@@ -142,3 +144,22 @@ def chromium_browser() -> Iterator[Browser]:
         browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+Snapshot = dict[str, list[tuple[Any, ...]]]
+
+
+@pytest.fixture
+def snapshot(db: sessionmaker[Session]) -> Callable[[], Snapshot]:
+    """Every row of every table, in primary-key order: equal snapshots mean nothing was written
+    (how the tests prove that refused input changed nothing)."""
+
+    def take() -> Snapshot:
+        with session_scope(db) as session:
+            tables: Snapshot = {}
+            for table in Base.metadata.sorted_tables:
+                rows = session.execute(select(table).order_by(*table.primary_key.columns)).all()
+                tables[table.name] = [tuple(row) for row in rows]
+            return tables
+
+    return take

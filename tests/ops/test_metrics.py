@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from shared.db import session_scope
 from shared.models import OutboxJob
 from shared.models.outbox import JOB_RUNNING
-from tests.api.test_contention import ALL_DAY, _tomorrow_at
+from tests.booking.test_contention import ALL_DAY, _tomorrow_at
 from tests.conftest import ADMIN_TOKEN, DEFAULT_NOW
 from tests.factories import committed_agent
 from tests.live import free_port

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from shared.db import session_scope
 from shared.models import Booking
 from shared.settings import Settings
-from tests.api.test_contention import ALL_DAY, _booking_body, _tomorrow_at
+from tests.booking.test_contention import ALL_DAY, _booking_body, _tomorrow_at
 from tests.factories import committed_agent
 from tests.live import running_api
 

@@ -88,6 +88,6 @@ def test_contention_with_fewer_threads_than_waiting_requests_still_answers_every
     # SQLite's 30 s busy_timeout (on PostgreSQL nothing would move at all).
     _, link, types = committed_agent(db, weekly=ALL_DAY, min_notice_minutes=0)
     start = _tomorrow_at(10)
-    with running_api(database_url, factory="tests.api.small_threadpool:app_factory") as base_url:
+    with running_api(database_url, factory="tests.booking.small_threadpool:app_factory") as base_url:
         statuses = _fire(base_url, link, [_booking_body(types["Demo"], start, n) for n in range(60)])
     assert statuses == Counter({201: 1, 409: 59})

@@ -6,8 +6,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from shared.db import session_scope
 from shared.models import Booking, Contact, Event, OutboxJob, Visitor
-from tests.api.test_bad_input import form
 from tests.factories import committed_agent
+from tests.widget_api.test_bad_input import form
 
 
 def test_same_idempotency_key_returns_the_same_booking(client: TestClient, db: sessionmaker[Session]) -> None:

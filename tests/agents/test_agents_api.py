@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from shared.db import session_scope
 from shared.models import Agent, CalendarConnection
-from tests.admin.conftest import Snapshot
+from tests.conftest import Snapshot
 from tests.factories import committed_agent
 
 AGENTS = "/api/v1/admin/agents"

@@ -19,7 +19,7 @@ from shared.agents.service import (
     update_meeting_type,
 )
 from shared.db import session_scope
-from tests.admin.conftest import Snapshot
+from tests.conftest import Snapshot
 from tests.factories import committed_agent
 
 

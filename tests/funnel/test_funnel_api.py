@@ -35,7 +35,7 @@ from shared.funnel.errors import InvalidFunnelFilter
 from shared.funnel.service import funnel, funnel_csv
 from shared.models import Event, FunnelSession
 from shared.steps.names import STEP_EVENTS
-from tests.admin.conftest import Snapshot
+from tests.conftest import Snapshot
 from tests.factories import committed_agent
 
 S1, S2, S3, S4 = STEP_EVENTS

@@ -13,7 +13,7 @@ from shared.agents.errors import InvalidMeetingType, MeetingTypeNotFound
 from shared.agents.service import list_meeting_types, reorder_meeting_types, update_meeting_type
 from shared.db import session_scope
 from shared.models import Booking, MeetingType
-from tests.admin.conftest import Snapshot
+from tests.conftest import Snapshot
 from tests.factories import committed_agent
 
 ADMIN = "/api/v1/admin"

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.admin.conftest import Snapshot
+from tests.conftest import Snapshot
 from tests.factories import committed_agent
 
 

@@ -1,4 +1,4 @@
-"""The real app with a thread pool of 6 instead of 40, for tests/api/test_contention.py.
+"""The real app with a thread pool of 6 instead of 40, for tests/booking/test_contention.py.
 
 A small pool makes "every thread waits for the lock that a request holding no thread must release"
 happen with a few dozen requests instead of only now and then with hundreds on a loaded machine.
