@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from shared.agents.service import get_agent_by_link, get_bookable_meeting_type
-from shared.db import upsert_insert
+from shared.db import dialect_name, upsert_insert
 from shared.funnel.rollup import record_step
 from shared.models import Booking, Contact, Event, Visitor
 from shared.notifications.webhooks import plan_event_webhooks
@@ -84,7 +84,7 @@ def _upsert_contact(
     a concurrent creation of the same email without a savepoint, and one round trip where a look-up,
     a savepoint, an insert and an update were four or five.
     """
-    statement = _contact_upsert(session.get_bind().dialect.name)
+    statement = _contact_upsert(dialect_name(session))
     values: dict[str, Any] = {
         "p_email": email,
         "p_first_name": first_name,

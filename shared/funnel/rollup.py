@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import case, delete, text
 from sqlalchemy.orm import Session
 
-from shared.db import upsert_insert
+from shared.db import dialect_name, upsert_insert
 from shared.models import FunnelSession, FunnelSessionMeetingType
 from shared.steps.names import STEP_EVENTS
 
@@ -23,10 +23,6 @@ STEP_COLUMNS: tuple[str, ...] = ("step1_at", "step2_at", "step3_at", "step4_at")
 
 _sessions = FunnelSession.__table__
 _types = FunnelSessionMeetingType.__table__
-
-
-def _insert(session: Session, table: Any) -> Any:
-    return upsert_insert(session, table)
 
 
 def _earlier(new: Any, old: Any) -> Any:
@@ -55,7 +51,7 @@ def record_step(
         "top_step": level,
         STEP_COLUMNS[level - 1]: occurred_at,
     }
-    insert = _insert(session, _sessions).values(values)
+    insert = upsert_insert(session, _sessions).values(values)
     new, old = insert.excluded, _sessions.c
     upsert = insert.on_conflict_do_update(
         index_elements=[old.session_id],
@@ -70,7 +66,7 @@ def record_step(
     )
     session.execute(upsert)
     if meeting_type_id is not None:
-        link = _insert(session, _types).values(session_id=session_id, meeting_type_id=meeting_type_id)
+        link = upsert_insert(session, _types).values(session_id=session_id, meeting_type_id=meeting_type_id)
         session.execute(link.on_conflict_do_nothing())
 
 
@@ -116,7 +112,7 @@ def rebuild(session: Session) -> None:
     session.flush()
     session.execute(delete(FunnelSessionMeetingType))
     session.execute(delete(FunnelSession))
-    dialect = session.get_bind().dialect.name
+    dialect = dialect_name(session)
     session.execute(text(REBUILD_SESSIONS_SQL.format(first_day=FIRST_DAY_SQL[dialect])))
     session.execute(text(REBUILD_MEETING_TYPES_SQL))
 

@@ -47,6 +47,7 @@ from sqlalchemy.orm import Session
 
 from shared.agents.errors import MeetingTypeNotFound
 from shared.agents.service import get_agent
+from shared.db import dialect_name
 from shared.funnel.errors import InvalidFunnelFilter
 from shared.funnel.rollup import STEP_COLUMNS
 from shared.funnel.schemas import (
@@ -255,7 +256,7 @@ def funnel(
         meeting_type_id=meeting_type_id,
         granularity=granularity,
     )
-    dialect = session.get_bind().dialect.name
+    dialect = dialect_name(session)
     if dialect == "postgresql":
         # Enough work_mem to sort the gaps of ~10^5–10^6 sessions in memory; JIT compilation costs
         # more than it saves on queries this size.

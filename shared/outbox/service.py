@@ -23,7 +23,7 @@ from sqlalchemy import Table, and_, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from shared.db import upsert_insert
+from shared.db import dialect_name, upsert_insert
 from shared.models import OutboxJob
 from shared.models.outbox import JOB_FAILED, JOB_PENDING, JOB_RUNNING, JOB_WAITING
 from shared.outbox.errors import JobNotFound, JobNotRetryable
@@ -103,7 +103,7 @@ def enqueue_many(session: Session, jobs: Sequence[PlannedJob], *, now: datetime)
     # The executemany form keeps the statement cached (rows inlined with .values(rows) would put the
     # JSON payloads in the cache key); RETURNING makes SQLAlchemy send it as one multi-row INSERT
     # ("insertmanyvalues") instead of one execution per row in a psycopg pipeline.
-    session.execute(_insert_jobs(session.get_bind().dialect.name), rows)
+    session.execute(_insert_jobs(dialect_name(session)), rows)
 
 
 def _is_due(now: datetime) -> ColumnElement[bool]:
@@ -144,7 +144,7 @@ def claim_due_jobs(session: Session, *, worker_id: str, now: datetime, limit: in
         "attempts": OutboxJob.attempts + 1,
     }
     oldest_due_first = (OutboxJob.next_attempt_at, OutboxJob.id)
-    if session.get_bind().dialect.name == "postgresql":
+    if dialect_name(session) == "postgresql":
         ids = list(
             session.scalars(
                 select(OutboxJob.id)
