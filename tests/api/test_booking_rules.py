@@ -70,7 +70,9 @@ def test_the_issue_13_defect_a_booking_keeps_its_buffer_after(
     refused = client.post(f"/api/v1/links/{link}/bookings", json=_form(long_call, "2026-06-03T06:30:00Z"))
     assert refused.status_code == 409, refused.text
     assert refused.json()["detail"] == "slot no longer available"
-    assert client.post(f"/api/v1/links/{link}/bookings", json=_form(long_call, "2026-06-03T08:30:00Z")).status_code == 201
+    assert (
+        client.post(f"/api/v1/links/{link}/bookings", json=_form(long_call, "2026-06-03T08:30:00Z")).status_code == 201
+    )
     with session_scope(db) as session:
         assert session.scalar(select(func.count()).select_from(Booking)) == 2
 
@@ -116,18 +118,24 @@ def test_changing_a_types_buffers_changes_the_time_its_bookings_occupy_and_the_a
 ) -> None:
     agent_id, link = _kolkata_agent(db)
     long_call = _type(client, agent_id, admin_headers)
-    assert client.post(f"/api/v1/links/{link}/bookings", json=_form(long_call, "2026-06-03T04:30:00Z")).status_code == 201
+    assert (
+        client.post(f"/api/v1/links/{link}/bookings", json=_form(long_call, "2026-06-03T04:30:00Z")).status_code == 201
+    )
     assert _utc_starts(client, link, long_call, "2026-06-03") == ["06:30", "08:30", "10:30"]
     with session_scope(db) as session:
         before = answer_version(session.connection(), link=link, meeting_type_id=long_call)
-    patched = client.patch(f"{ADMIN}/meeting-types/{long_call}", json={"buffer_after_minutes": 60}, headers=admin_headers)
+    patched = client.patch(
+        f"{ADMIN}/meeting-types/{long_call}", json={"buffer_after_minutes": 60}, headers=admin_headers
+    )
     assert patched.status_code == 200, patched.text
     assert patched.json()["buffer_after_minutes"] == 60
     # The version other processes compare changed too (the change took the agent's booking lock).
     with session_scope(db) as session:
         assert answer_version(session.connection(), link=link, meeting_type_id=long_call) != before
     assert _utc_starts(client, link, long_call, "2026-06-03") == ["08:30", "10:30"]
-    back = client.patch(f"{ADMIN}/meeting-types/{long_call}", json={"buffer_after_minutes": None}, headers=admin_headers)
+    back = client.patch(
+        f"{ADMIN}/meeting-types/{long_call}", json={"buffer_after_minutes": None}, headers=admin_headers
+    )
     assert back.json()["buffer_after_minutes"] is None
     assert _utc_starts(client, link, long_call, "2026-06-03") == ["06:30", "08:30", "10:30"]
 
@@ -234,7 +242,9 @@ def test_the_change_cutoff_refuses_cancel_and_reschedule_by_manage_token_and_cha
         assert booking.sequence == 0
 
     # Outside the cut-off the invitee still changes their booking.
-    assert client.post(f"/api/v1/bookings/{later}/reschedule", json={"start": "2026-06-04T04:30:00Z"}).status_code == 200
+    assert (
+        client.post(f"/api/v1/bookings/{later}/reschedule", json={"start": "2026-06-04T04:30:00Z"}).status_code == 200
+    )
     assert client.post(f"/api/v1/bookings/{later}/cancel", json={}).status_code == 200
 
     # The agent's side still cancels inside the cut-off: the admin endpoint.
@@ -269,7 +279,9 @@ def test_the_cutoff_boundary_is_exact(
     long_call = _type(client, agent_id, admin_headers)
     _, token = _booked(client, link, long_call, "2026-06-02T04:30:00Z")
     clock.now = datetime(2026, 6, 2, 3, 29, 59, tzinfo=UTC)  # a second before the cut-off
-    assert client.post(f"/api/v1/bookings/{token}/reschedule", json={"start": "2026-06-02T06:30:00Z"}).status_code == 200
+    assert (
+        client.post(f"/api/v1/bookings/{token}/reschedule", json={"start": "2026-06-02T06:30:00Z"}).status_code == 200
+    )
     clock.now = datetime(2026, 6, 2, 5, 30, tzinfo=UTC)  # exactly 60 minutes before the new start
     assert client.post(f"/api/v1/bookings/{token}/cancel", json={}).status_code == 409
     clock.now -= timedelta(seconds=1)

@@ -141,7 +141,9 @@ def _optional_minutes(maximum: int) -> st.SearchStrategy[int | None]:
 @st.composite
 def type_buffers(draw: st.DrawFn) -> dict[int, tuple[int | None, int | None]]:
     """Each meeting type's own (buffer before, buffer after) minutes; None = the agent's."""
-    return {meeting_type: (draw(_optional_minutes(120)), draw(_optional_minutes(120))) for meeting_type in MEETING_TYPES}
+    return {
+        meeting_type: (draw(_optional_minutes(120)), draw(_optional_minutes(120))) for meeting_type in MEETING_TYPES
+    }
 
 
 @st.composite
