@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from shared.agents.schemas import BUFFER_MAX_MINUTES, DURATION_RANGE
 from shared.availability.engine import occupied_time
 from shared.availability.rules import BookedTime, Busy, Interval
-from shared.models import STATUS_CONFIRMED, Agent, Booking, MeetingType
+from shared.models import STATUS_CONFIRMED, Agent, Availability, Booking, MeetingType
 
 # No booking is longer than the longest meeting type, nor padded by more than the largest buffer: a
 # booking whose occupied time can touch [start, end) starts after start − both, which bounds the
@@ -62,6 +62,21 @@ def confirmed_bookings_between(
     return session.scalars(query.order_by(Booking.start_at)).all()
 
 
+def _buffers(availability: Availability, before: int | None, after: int | None) -> tuple[timedelta, timedelta]:
+    """A booking's buffers: its meeting type's own, as the type is now; the agent's where it has none."""
+    return (
+        timedelta(minutes=availability.buffer_before_minutes if before is None else before),
+        timedelta(minutes=availability.buffer_after_minutes if after is None else after),
+    )
+
+
+def booked_time(booking: Booking, availability: Availability) -> BookedTime:
+    """A booking read as busy time, with its own buffers (the week view draws them)."""
+    meeting_type = booking.meeting_type
+    before, after = _buffers(availability, meeting_type.buffer_before_minutes, meeting_type.buffer_after_minutes)
+    return BookedTime(booking.start_at, booking.end_at, before, after)
+
+
 class LocalBookingsSource(BusyTimeSource):
     """The agent's confirmed bookings of every meeting type, each with its own type's buffers (as
     the type is now; a type without its own takes the agent's), those whose occupied time touches
@@ -98,9 +113,8 @@ class LocalBookingsSource(BusyTimeSource):
         availability = agent.availability
         booked: list[BookedTime] = []
         for row in rows:
-            before = availability.buffer_before_minutes if row.buffer_before_minutes is None else row.buffer_before_minutes
-            after = availability.buffer_after_minutes if row.buffer_after_minutes is None else row.buffer_after_minutes
-            item = BookedTime(row.start_at, row.end_at, timedelta(minutes=before), timedelta(minutes=after))
+            before, after = _buffers(availability, row.buffer_before_minutes, row.buffer_after_minutes)
+            item = BookedTime(row.start_at, row.end_at, before, after)
             occupied = occupied_time(item)
             if occupied.start < end and occupied.end > start:
                 booked.append(item)
