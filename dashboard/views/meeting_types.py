@@ -7,8 +7,8 @@ from sqlalchemy.orm import Session
 
 from dashboard.components import runtime
 from dashboard.components.pickers import pick_agent
-from dashboard.components.type_rules import rule_inputs
 from dashboard.components.text import md
+from dashboard.components.type_rules import rule_inputs
 from shared.accounts.scoped import agents as scoped_agents
 from shared.agents.schemas import DEFAULT_COLOUR, DURATION_RANGE, MEETING_TYPE_RULE_FIELDS, MeetingTypeChanges
 from shared.models import MeetingType

@@ -238,11 +238,11 @@ def check_meeting_type_rules(values: Mapping[str, object], *, horizon_days: int)
             checked[field] = None
             continue
         low, high = bounds[field]
-        if field == "min_notice_minutes" and isinstance(value, int) and not isinstance(value, bool):
-            if value >= horizon_minutes:
-                raise InvalidMeetingType(
-                    f"min_notice_minutes {value} must be shorter than the agent's booking horizon of "
-                    f"{horizon_days} days ({horizon_minutes} minutes)"
-                )
+        # `type(...) is int`: a bool is an int subclass, but True is not a number of minutes.
+        if field == "min_notice_minutes" and type(value) is int and value >= horizon_minutes:
+            raise InvalidMeetingType(
+                f"min_notice_minutes {value} must be shorter than the agent's booking horizon of "
+                f"{horizon_days} days ({horizon_minutes} minutes)"
+            )
         checked[field] = check_int(value, field=field, low=low, high=high, error=InvalidMeetingType)
     return checked

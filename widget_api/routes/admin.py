@@ -26,8 +26,8 @@ from shared.errors import InvalidInput
 from shared.funnel.schemas import Granularity
 from shared.reports.bookings import PAGE_LIMIT_MAX
 from widget_api.admin_schemas import (
-    AgentIn,
     AdminBookingOut,
+    AgentIn,
     AgentOut,
     AvailabilityIn,
     AvailabilityOut,

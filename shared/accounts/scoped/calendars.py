@@ -9,9 +9,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from shared.accounts.permissions import Actor, require_can_manage_agent
-from shared.agents.service import get_agent
 from shared.agents.schemas import BUFFER_MAX_MINUTES
+from shared.agents.service import get_agent
 from shared.availability.busy import BusyTimeSource, booked_time, confirmed_bookings_between
+from shared.availability.engine import occupied_time
 from shared.availability.rules import Interval
 from shared.availability.service import rules_from_model
 from shared.calendars.google import service as google
@@ -190,7 +191,7 @@ def week_view(
         calendar_busy.busy_intervals(session, agent=agent, start=start, end=end, fresh=False) if calendar_busy else []
     )
     for interval in busy:
-        for day, start_hour, end_hour in _split_by_day(interval, days, zone):
+        for day, start_hour, end_hour in _split_by_day(occupied_time(interval), days, zone):
             blocks.append(WeekBlock(day, start_hour, end_hour, KIND_BUSY, "Busy in Google Calendar"))
     # Read after the lookup: a grant found revoked just now is already marked.
     connection = google.get_connection(session, agent_id=agent_id)
