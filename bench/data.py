@@ -32,13 +32,15 @@ def working_days(first_day: date, days: int = HORIZON_DAYS) -> list[date]:
     return [d for d in (first_day + timedelta(days=i) for i in range(days)) if d.weekday() < 5]
 
 
-def busy_meetings(first_day: date, *, count: int = BUSY_COUNT, seed: int = SEED) -> list[tuple[datetime, int]]:
+def busy_meetings(
+    first_day: date, *, count: int = BUSY_COUNT, seed: int = SEED, days: int = HORIZON_DAYS
+) -> list[tuple[datetime, int]]:
     """`count` (UTC start, minutes) pairs with distinct starts on a 5-minute grid between 08:00 and
-    17:55 local on working days, each 30, 45 or 60 minutes long."""
+    17:55 local on the working days of `days` from `first_day`, each 30, 45 or 60 minutes long."""
     rng = random.Random(seed)
     positions = [
         datetime.combine(day, time(8, 0), tzinfo=ZONE) + timedelta(minutes=5 * step)
-        for day in working_days(first_day)
+        for day in working_days(first_day, days)
         for step in range(120)
     ]
     return [(start.astimezone(UTC), rng.choice((30, 45, 60))) for start in sorted(rng.sample(positions, count))]
@@ -46,3 +48,15 @@ def busy_meetings(first_day: date, *, count: int = BUSY_COUNT, seed: int = SEED)
 
 def busy_intervals(first_day: date) -> list[Interval]:
     return [Interval(start, start + timedelta(minutes=minutes)) for start, minutes in busy_meetings(first_day)]
+
+
+# The 10,000-interval agent (SPEC §13): the same density as the 1,000 (about 24 a working day), so a
+# history of about twenty months, most of it before now and the horizon at its end. What a date holds
+# is what it held before; only the history grew.
+LARGE_BUSY_COUNT = 10_000
+LARGE_HISTORY_DAYS = 600
+
+
+def large_busy_meetings() -> list[tuple[datetime, int]]:
+    first_day = FIXED_NOW.date() + timedelta(days=HORIZON_DAYS - LARGE_HISTORY_DAYS)
+    return busy_meetings(first_day, count=LARGE_BUSY_COUNT, days=LARGE_HISTORY_DAYS)

@@ -112,10 +112,16 @@ def _steps(database_url: str, link: str, meeting_type_id: int, days: list[date],
             meeting_type = get_bookable_meeting_type(session, agent=agent, meeting_type_id=meeting_type_id)
         duration = timedelta(minutes=meeting_type.duration_minutes)
         with step("rules from the availability row"):
-            rules_from_model(agent.availability)
+            rules_from_model(agent.availability, meeting_type=meeting_type)
         with step("busy bookings read + rules + timeline (AgentAvailability)"):
             data = AgentAvailability(
-                session, agent=agent, sources=default_sources(), start=start, end=end, fresh=False, duration=duration
+                session,
+                agent=agent,
+                sources=default_sources(),
+                start=start,
+                end=end,
+                fresh=False,
+                meeting_type=meeting_type,
             )
         with step("engine free_slots"):
             free_slots(data.rules, duration=duration, busy=data.busy, now=now, range_start=start, range_end=end)

@@ -30,6 +30,7 @@ def make_agent(session: Session, **overrides: Any) -> Agent:
             "buffer_after_minutes",
             "slot_interval_minutes",
             "max_per_day",
+            "change_cutoff_minutes",
         }
     }
     agent = create_agent(

@@ -63,6 +63,9 @@ class AvailabilityIn(BaseModel):
     overrides: list[Any] = Field(
         default_factory=list, description='[{"date": "2026-12-24", "windows": []}] — empty windows: day off'
     )
+    change_cutoff_minutes: StrictInt = Field(
+        default=0, description="Cancel and reschedule by the invitee are refused this many minutes before the start"
+    )
 
 
 class AvailabilityOut(Out):
@@ -75,6 +78,7 @@ class AvailabilityOut(Out):
     slot_interval_minutes: int
     max_per_day: int | None
     overrides: list[dict[str, Any]]
+    change_cutoff_minutes: int
 
 
 class MeetingTypeIn(BaseModel):
@@ -85,10 +89,17 @@ class MeetingTypeIn(BaseModel):
     description: str = ""
     colour: str = Field(default=DEFAULT_COLOUR, description="#rrggbb")
     active: StrictBool = True
+    min_notice_minutes: StrictInt | None = Field(default=None, description="null: the agent's setting")
+    buffer_before_minutes: StrictInt | None = Field(default=None, description="null: the agent's setting")
+    buffer_after_minutes: StrictInt | None = Field(default=None, description="null: the agent's setting")
+    max_per_day: StrictInt | None = Field(
+        default=None, description="Bookings of this type a day (null: no limit of its own; the agent's applies too)"
+    )
 
 
 class MeetingTypePatch(BaseModel):
-    """Only the fields sent are changed; null is refused like any other bad value."""
+    """Only the fields sent are changed; null is refused like any other bad value, except for the
+    four rules, where null means "use the agent's setting"."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -97,6 +108,12 @@ class MeetingTypePatch(BaseModel):
     description: str | None = None
     colour: str | None = None
     active: StrictBool | None = None
+    min_notice_minutes: StrictInt | None = Field(default=None, description="null: the agent's setting")
+    buffer_before_minutes: StrictInt | None = Field(default=None, description="null: the agent's setting")
+    buffer_after_minutes: StrictInt | None = Field(default=None, description="null: the agent's setting")
+    max_per_day: StrictInt | None = Field(
+        default=None, description="Bookings of this type a day (null: no limit of its own; the agent's applies too)"
+    )
 
 
 class MeetingTypeOut(Out):
@@ -108,6 +125,10 @@ class MeetingTypeOut(Out):
     colour: str
     active: bool
     position: int
+    min_notice_minutes: int | None
+    buffer_before_minutes: int | None
+    buffer_after_minutes: int | None
+    max_per_day: int | None
 
 
 class AgentRef(Out):
@@ -246,3 +267,11 @@ class FunnelOut(Out):
     trend: list[TrendPointOut]
     median_seconds_between_steps: list[StepDurationOut]
     filters: FunnelFiltersOut
+
+
+class CancelBookingIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Annotated[str, StringConstraints(max_length=2000)] | None = Field(
+        default=None, description="Sent to the invitee"
+    )

@@ -8,7 +8,14 @@ from datetime import date
 
 import plotly.graph_objects as go
 
-from shared.accounts.scoped.calendars import KIND_AVAILABLE, KIND_BOOKING, KIND_BUSY, WeekBlock, WeekView
+from shared.accounts.scoped.calendars import (
+    KIND_AVAILABLE,
+    KIND_BOOKING,
+    KIND_BUFFER,
+    KIND_BUSY,
+    WeekBlock,
+    WeekView,
+)
 from shared.funnel.schemas import FunnelResult
 
 STEP_LABELS = {
@@ -88,9 +95,25 @@ def _bars(blocks: list[WeekBlock], labels: dict[date, str], *, name: str, width:
     )
 
 
+def _lighter(colour: str | None, alpha: float = 0.3) -> str:
+    """'#2563eb' → 'rgba(37,99,235,0.3)': the meeting type's colour, see-through."""
+    value = (colour or "#2563eb").lstrip("#")
+    if len(value) != 6:
+        value = "2563eb"
+    red, green, blue = (int(value[i : i + 2], 16) for i in (0, 2, 4))
+    return f"rgba({red},{green},{blue},{alpha})"
+
+
+def _buffer_bars(blocks: list[WeekBlock], labels: dict[date, str]) -> go.Bar:
+    """The buffers around bookings: time no slot is offered in, in a lighter shade of the booking's colour."""
+    bars = _bars(blocks, labels, name="Buffers around bookings", width=0.6, colour="rgba(37,99,235,0.3)")
+    bars.marker.color = [_lighter(block.colour) for block in blocks]
+    return bars
+
+
 def week_figure(week: WeekView) -> go.Figure:
     """Days down, hours across: offered hours in light green, calendar busy times grey, bookings on top
-    in their meeting type's colour."""
+    in their meeting type's colour, with the buffers they occupy around them in a lighter shade of it."""
     labels = {day: day.strftime("%a %d %b") for day in week.days}
     hours = [h for block in week.blocks for h in (block.start_hour, block.end_hour)]
     low = max(0, math.floor(min(hours, default=8)) - 1)
@@ -113,6 +136,9 @@ def week_figure(week: WeekView) -> go.Figure:
     if busy:
         grey = "rgba(100,116,139,0.75)"
         figure.add_trace(_bars(busy, labels, name="Busy in Google Calendar", width=0.6, colour=grey))
+    buffers = [block for block in week.blocks if block.kind == KIND_BUFFER]
+    if buffers:
+        figure.add_trace(_buffer_bars(buffers, labels))
     bookings = [block for block in week.blocks if block.kind == KIND_BOOKING]
     for category in sorted({block.category for block in bookings}):
         group = [block for block in bookings if block.category == category]

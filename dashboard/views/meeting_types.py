@@ -8,8 +8,9 @@ from sqlalchemy.orm import Session
 from dashboard.components import runtime
 from dashboard.components.pickers import pick_agent
 from dashboard.components.text import md
+from dashboard.components.type_rules import rule_inputs
 from shared.accounts.scoped import agents as scoped_agents
-from shared.agents.schemas import DEFAULT_COLOUR, DURATION_RANGE, MeetingTypeChanges
+from shared.agents.schemas import DEFAULT_COLOUR, DURATION_RANGE, MEETING_TYPE_RULE_FIELDS, MeetingTypeChanges
 from shared.models import MeetingType
 
 user = runtime.user()
@@ -19,6 +20,7 @@ runtime.show_flash()
 with runtime.db() as session:
     agent = pick_agent(session, user)
     agent_id = agent.id
+    agent_rules = {field: getattr(agent.availability, field) for field in MEETING_TYPE_RULE_FIELDS}
     types = [
         {
             "id": m.id,
@@ -27,6 +29,7 @@ with runtime.db() as session:
             "description": m.description,
             "colour": m.colour,
             "active": m.active,
+            **{field: getattr(m, field) for field in MEETING_TYPE_RULE_FIELDS},
         }
         for m in scoped_agents.list_meeting_types(session, actor=user, agent_id=agent_id)
     ]
@@ -73,6 +76,8 @@ for index, item in enumerate(types):
             )
             colour = st.color_picker("Colour", value=item["colour"], key=f"type_colour_{type_id}")
             active = st.checkbox("Active (offered in the widget)", value=item["active"], key=f"type_active_{type_id}")
+            st.markdown("**Booking rules of this type**")
+            rules = rule_inputs(key=f"type_rules_{type_id}", current=item, agent_values=agent_rules)
             if st.form_submit_button("Save changes", type="primary"):
                 changes: MeetingTypeChanges = {
                     "name": name,
@@ -80,6 +85,10 @@ for index, item in enumerate(types):
                     "description": description,
                     "colour": colour,
                     "active": active,
+                    "min_notice_minutes": rules["min_notice_minutes"],
+                    "buffer_before_minutes": rules["buffer_before_minutes"],
+                    "buffer_after_minutes": rules["buffer_after_minutes"],
+                    "max_per_day": rules["max_per_day"],
                 }
 
                 def update(
@@ -130,6 +139,8 @@ with st.form(f"create_type_{agent_id}", clear_on_submit=False):
     new_description = st.text_area("Description", key="new_type_description", max_chars=2000)
     new_colour = st.color_picker("Colour", value=DEFAULT_COLOUR, key="new_type_colour")
     new_active = st.checkbox("Active (offered in the widget)", value=True, key="new_type_active")
+    st.markdown("**Booking rules of this type**")
+    new_rules = rule_inputs(key="new_type_rules", current={}, agent_values=agent_rules)
     if st.form_submit_button("Create meeting type", type="primary"):
         runtime.act(
             lambda session: scoped_agents.create_meeting_type(
@@ -141,6 +152,10 @@ with st.form(f"create_type_{agent_id}", clear_on_submit=False):
                 description=new_description,
                 colour=new_colour,
                 active=new_active,
+                min_notice_minutes=new_rules["min_notice_minutes"],
+                buffer_before_minutes=new_rules["buffer_before_minutes"],
+                buffer_after_minutes=new_rules["buffer_after_minutes"],
+                max_per_day=new_rules["max_per_day"],
             ),
             success="Meeting type created.",
         )

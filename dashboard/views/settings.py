@@ -62,6 +62,7 @@ with runtime.db() as session:
         "slot_interval_minutes": availability.slot_interval_minutes,
         "max_per_day": availability.max_per_day,
         "overrides": list(availability.overrides or []),
+        "change_cutoff_minutes": availability.change_cutoff_minutes,
     }
     calendar = scoped_calendars.calendar_status(session, actor=user, agent_id=agent_id, settings=settings)
 
@@ -208,6 +209,15 @@ with st.form(f"availability_{agent_id}"):
         step=1,
         key=f"max_per_day_{agent_id}",
     )
+    change_cutoff = rule_columns[0].number_input(
+        "Change cut-off (minutes before the start; 0 = none)",
+        min_value=0,
+        value=current["change_cutoff_minutes"],
+        step=30,
+        key=f"change_cutoff_{agent_id}",
+        help="Within this many minutes of the start, invitees can no longer cancel or reschedule "
+        "themselves; you can still cancel here.",
+    )
     overrides_text = st.text_area(
         "Date overrides (one per line: `2026-12-24: off` or `2026-12-27: 10:00-13:00, 14:00-16:00`)",
         value=format_overrides(current["overrides"]),
@@ -229,6 +239,7 @@ if save:
             slot_interval_minutes=int(interval),
             max_per_day=int(max_per_day) or None,
             overrides=parse_overrides(overrides_text),
+            change_cutoff_minutes=int(change_cutoff),
         )
         return scoped_agents.update_availability(session, actor=user, agent_id=agent_id, data=data)
 
@@ -242,6 +253,7 @@ if save:
             "buffer_before",
             "buffer_after",
             "max_per_day",
+            "change_cutoff",
             "overrides",
         )
     ] + [f"weekly_{agent_id}_{day}" for day in WEEKDAYS]

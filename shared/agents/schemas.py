@@ -18,6 +18,7 @@ HORIZON_DAYS_RANGE = (1, 730)
 BUFFER_MAX_MINUTES = 480
 SLOT_INTERVAL_RANGE = (5, 480)
 MAX_PER_DAY_RANGE = (1, 100)
+CHANGE_CUTOFF_MAX_MINUTES = 60 * 24 * 30
 MAX_WINDOWS_PER_DAY = 48
 MAX_OVERRIDES = 1000
 DURATION_RANGE = (5, 480)
@@ -44,6 +45,11 @@ class AvailabilityInput:
     slot_interval_minutes: int = AVAILABILITY_DEFAULTS.slot_interval_minutes
     max_per_day: int | None = AVAILABILITY_DEFAULTS.max_per_day
     overrides: Sequence[Any] = field(default_factory=list)
+    change_cutoff_minutes: int = AVAILABILITY_DEFAULTS.change_cutoff_minutes
+
+
+# A meeting type's own rules (SPEC §5): None = the agent's availability setting.
+MEETING_TYPE_RULE_FIELDS = ("min_notice_minutes", "buffer_before_minutes", "buffer_after_minutes", "max_per_day")
 
 
 class MeetingTypeChanges(TypedDict, total=False):
@@ -54,3 +60,7 @@ class MeetingTypeChanges(TypedDict, total=False):
     description: str
     colour: str
     active: bool
+    min_notice_minutes: int | None
+    buffer_before_minutes: int | None
+    buffer_after_minutes: int | None
+    max_per_day: int | None

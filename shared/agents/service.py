@@ -18,7 +18,8 @@ from shared.agents.errors import (
     LinkNotFound,
     MeetingTypeNotFound,
 )
-from shared.agents.schemas import DEFAULT_COLOUR, AvailabilityInput, MeetingTypeChanges
+from shared.agents.locks import lock_agent
+from shared.agents.schemas import DEFAULT_COLOUR, MEETING_TYPE_RULE_FIELDS, AvailabilityInput, MeetingTypeChanges
 from shared.agents.validation import (
     check_active,
     check_agent,
@@ -26,6 +27,7 @@ from shared.agents.validation import (
     check_colour,
     check_description,
     check_duration,
+    check_meeting_type_rules,
     check_name,
 )
 from shared.models import (
@@ -185,10 +187,27 @@ def create_meeting_type(
     description: str = "",
     colour: str = DEFAULT_COLOUR,
     active: bool = True,
+    min_notice_minutes: int | None = None,
+    buffer_before_minutes: int | None = None,
+    buffer_after_minutes: int | None = None,
+    max_per_day: int | None = None,
 ) -> MeetingType:
-    """Add a meeting type at the end of the agent's list. InvalidMeetingType names a bad field."""
-    get_agent(session, agent_id=agent_id)
+    """Add a meeting type at the end of the agent's list. InvalidMeetingType names a bad field.
+
+    The four rules (notice, buffers, daily maximum) are the type's own; None uses the agent's.
+    """
+    agent = get_agent(session, agent_id=agent_id)
+    rules = check_meeting_type_rules(
+        {
+            "min_notice_minutes": min_notice_minutes,
+            "buffer_before_minutes": buffer_before_minutes,
+            "buffer_after_minutes": buffer_after_minutes,
+            "max_per_day": max_per_day,
+        },
+        horizon_days=agent.availability.horizon_days,
+    )
     meeting_type = MeetingType(
+        **rules,
         agent_id=agent_id,
         name=check_name(name),
         duration_minutes=check_duration(duration_minutes),
@@ -221,12 +240,23 @@ _CHECKS = {
 def update_meeting_type(
     session: Session, *, meeting_type_id: int, changes: MeetingTypeChanges, agent_id: int | None = None
 ) -> MeetingType:
-    """Change only the given fields; all are checked before any is applied."""
+    """Change only the given fields; all are checked before any is applied.
+
+    A rule field (notice, buffers, daily maximum) set to None goes back to the agent's setting. A
+    change of the buffers changes the time the type's existing bookings occupy, so it takes the
+    agent's booking lock like a booking does (which also tells other processes' answer caches).
+    """
     meeting_type = get_meeting_type(session, meeting_type_id=meeting_type_id, agent_id=agent_id)
-    unknown = sorted(set(changes) - set(_CHECKS))
+    editable = [*_CHECKS, *MEETING_TYPE_RULE_FIELDS]
+    unknown = sorted(set(changes) - set(editable))
     if unknown:
-        raise InvalidMeetingType(f"unknown field {unknown[0]!r}; editable: {', '.join(_CHECKS)}")
-    checked = {key: _CHECKS[key](value) for key, value in changes.items()}
+        raise InvalidMeetingType(f"unknown field {unknown[0]!r}; editable: {', '.join(editable)}")
+    checked: dict[str, object] = {key: _CHECKS[key](value) for key, value in changes.items() if key in _CHECKS}
+    rule_changes = {key: value for key, value in changes.items() if key in MEETING_TYPE_RULE_FIELDS}
+    if rule_changes:
+        horizon_days = get_agent(session, agent_id=meeting_type.agent_id).availability.horizon_days
+        checked |= check_meeting_type_rules(rule_changes, horizon_days=horizon_days)
+        lock_agent(session, agent_id=meeting_type.agent_id)
     for key, value in checked.items():
         setattr(meeting_type, key, value)
     session.flush()

@@ -13,6 +13,7 @@ from typing import Any
 from shared.agents.errors import InvalidAgent, InvalidAvailability, InvalidMeetingType
 from shared.agents.schemas import (
     BUFFER_MAX_MINUTES,
+    CHANGE_CUTOFF_MAX_MINUTES,
     DESCRIPTION_MAX_LENGTH,
     DURATION_RANGE,
     HORIZON_DAYS_RANGE,
@@ -177,6 +178,13 @@ def check_availability(data: AvailabilityInput) -> dict[str, Any]:
         ),
         "max_per_day": max_per_day,
         "overrides": check_overrides(data.overrides),
+        "change_cutoff_minutes": check_int(
+            data.change_cutoff_minutes,
+            field="change_cutoff_minutes",
+            low=0,
+            high=CHANGE_CUTOFF_MAX_MINUTES,
+            error=InvalidAvailability,
+        ),
     }
 
 
@@ -211,3 +219,30 @@ def check_active(value: object) -> bool:
     if not isinstance(value, bool):
         raise InvalidMeetingType(f"active must be true or false, got {value!r}")
     return value
+
+
+def check_meeting_type_rules(values: Mapping[str, object], *, horizon_days: int) -> dict[str, int | None]:
+    """A meeting type's own rules (each None = the agent's setting), checked against the agent's
+    horizon: negative values, a buffer or daily maximum out of range, and a notice that reaches past
+    the horizon (nothing could ever be booked) are refused with the field and the reason."""
+    horizon_minutes = horizon_days * 24 * 60
+    bounds = {
+        "min_notice_minutes": (0, min(MIN_NOTICE_MAX_MINUTES, horizon_minutes)),
+        "buffer_before_minutes": (0, BUFFER_MAX_MINUTES),
+        "buffer_after_minutes": (0, BUFFER_MAX_MINUTES),
+        "max_per_day": MAX_PER_DAY_RANGE,
+    }
+    checked: dict[str, int | None] = {}
+    for field, value in values.items():
+        if value is None:
+            checked[field] = None
+            continue
+        low, high = bounds[field]
+        # `type(...) is int`: a bool is an int subclass, but True is not a number of minutes.
+        if field == "min_notice_minutes" and type(value) is int and value >= horizon_minutes:
+            raise InvalidMeetingType(
+                f"min_notice_minutes {value} must be shorter than the agent's booking horizon of "
+                f"{horizon_days} days ({horizon_minutes} minutes)"
+            )
+        checked[field] = check_int(value, field=field, low=low, high=high, error=InvalidMeetingType)
+    return checked

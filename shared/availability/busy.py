@@ -4,13 +4,21 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from shared.availability.rules import Interval
-from shared.models import STATUS_CONFIRMED, Agent, Booking
+from shared.agents.schemas import BUFFER_MAX_MINUTES, DURATION_RANGE
+from shared.availability.engine import occupied_time
+from shared.availability.rules import BookedTime, Busy, Interval
+from shared.models import STATUS_CONFIRMED, Agent, Availability, Booking, MeetingType
+
+# No booking is longer than the longest meeting type, nor padded by more than the largest buffer: a
+# booking whose occupied time can touch [start, end) starts after start − both, which bounds the
+# index range scanned (ix_bookings_agent_id_start_at) to what the range needs, not the history.
+_LONGEST_BOOKING = timedelta(minutes=DURATION_RANGE[1])
+_LARGEST_BUFFER = timedelta(minutes=BUFFER_MAX_MINUTES)
 
 
 class BusyTimeSource(ABC):
@@ -27,7 +35,9 @@ class BusyTimeSource(ABC):
     @abstractmethod
     def busy_intervals(
         self, session: Session, *, agent: Agent, start: datetime, end: datetime, fresh: bool
-    ) -> list[Interval]: ...
+    ) -> Sequence[Busy]:
+        """What occupies the agent's time in [start, end): calendar blocks as `Interval`, bookings
+        as `BookedTime` with their own buffers (the engine pads them, shared.availability.engine)."""
 
     def excluding(self, booking: Booking) -> BusyTimeSource:
         """This source as if `booking` did not exist: a reschedule must not collide with itself.
@@ -52,8 +62,25 @@ def confirmed_bookings_between(
     return session.scalars(query.order_by(Booking.start_at)).all()
 
 
+def _buffers(availability: Availability, before: int | None, after: int | None) -> tuple[timedelta, timedelta]:
+    """A booking's buffers: its meeting type's own, as the type is now; the agent's where it has none."""
+    return (
+        timedelta(minutes=availability.buffer_before_minutes if before is None else before),
+        timedelta(minutes=availability.buffer_after_minutes if after is None else after),
+    )
+
+
+def booked_time(booking: Booking, availability: Availability) -> BookedTime:
+    """A booking read as busy time, with its own buffers (the week view draws them)."""
+    meeting_type = booking.meeting_type
+    before, after = _buffers(availability, meeting_type.buffer_before_minutes, meeting_type.buffer_after_minutes)
+    return BookedTime(booking.start_at, booking.end_at, before, after)
+
+
 class LocalBookingsSource(BusyTimeSource):
-    """The agent's confirmed bookings of every meeting type."""
+    """The agent's confirmed bookings of every meeting type, each with its own type's buffers (as
+    the type is now; a type without its own takes the agent's), those whose occupied time touches
+    the range asked for."""
 
     def __init__(self, exclude_booking_id: int | None = None) -> None:
         self.exclude_booking_id = exclude_booking_id
@@ -68,23 +95,36 @@ class LocalBookingsSource(BusyTimeSource):
 
     def busy_intervals(
         self, session: Session, *, agent: Agent, start: datetime, end: datetime, fresh: bool
-    ) -> list[Interval]:
+    ) -> list[BookedTime]:
         rows = session.execute(
-            select(Booking.start_at, Booking.end_at).where(
+            select(
+                Booking.start_at, Booking.end_at, MeetingType.buffer_before_minutes, MeetingType.buffer_after_minutes
+            )
+            .join(MeetingType, MeetingType.id == Booking.meeting_type_id)
+            .where(
                 Booking.agent_id == agent.id,
                 Booking.status == STATUS_CONFIRMED,
-                Booking.start_at < end,
-                Booking.end_at > start,
+                Booking.start_at > start - _LARGEST_BUFFER - _LONGEST_BOOKING,
+                Booking.start_at < end + _LARGEST_BUFFER,
+                Booking.end_at > start - _LARGEST_BUFFER,
                 *([Booking.id != self.exclude_booking_id] if self.exclude_booking_id is not None else []),
             )
         ).all()
-        return [Interval(row.start_at, row.end_at) for row in rows]
+        availability = agent.availability
+        booked: list[BookedTime] = []
+        for row in rows:
+            before, after = _buffers(availability, row.buffer_before_minutes, row.buffer_after_minutes)
+            item = BookedTime(row.start_at, row.end_at, before, after)
+            occupied = occupied_time(item)
+            if occupied.start < end and occupied.end > start:
+                booked.append(item)
+        return booked
 
 
-def _subtract(intervals: list[Interval], hole: Interval) -> list[Interval]:
-    remaining: list[Interval] = []
+def _subtract(intervals: Sequence[Busy], hole: Interval) -> list[Busy]:
+    remaining: list[Busy] = []
     for interval in intervals:
-        if interval.end <= hole.start or interval.start >= hole.end:
+        if isinstance(interval, BookedTime) or interval.end <= hole.start or interval.start >= hole.end:
             remaining.append(interval)
             continue
         if interval.start < hole.start:
@@ -103,6 +143,6 @@ class ExcludingBooking(BusyTimeSource):
 
     def busy_intervals(
         self, session: Session, *, agent: Agent, start: datetime, end: datetime, fresh: bool
-    ) -> list[Interval]:
+    ) -> list[Busy]:
         intervals = self.source.busy_intervals(session, agent=agent, start=start, end=end, fresh=fresh)
         return _subtract(intervals, self.own_time)

@@ -9,8 +9,15 @@ benchmarked in-process. Rules of SPEC §5 live here and nowhere else:
   bound that does not exist moves to the first instant that does;
 - an ambiguous wall-clock time (fall back) always resolves to its first occurrence (fold=0);
 - a slot [start, start+duration) must lie inside its window, start no earlier than now + notice and
-  no later than now + horizon, and with its buffers overlap no busy interval;
-- a day that already holds `max_per_day` bookings offers nothing.
+  no later than now + horizon, and with its buffers overlap no occupied time;
+- buffers belong to every meeting: a confirmed booking occupies [start − its buffer before,
+  end + its buffer after] (its own meeting type's buffers, `occupied_time`), a calendar busy block
+  exactly [start, end); so two meetings are at least the first one's buffer after plus the second
+  one's buffer before apart, and a slot's own buffers are those of the type being offered;
+- the rules of the meeting type being offered (its notice, buffers and daily maximum) come from
+  `AvailabilityRules.for_meeting_type`; the caller hands in the rules already resolved;
+- a day that already holds `max_per_day` bookings (of any type) offers nothing, and a day that holds
+  `meeting_type_max_per_day` bookings of the offered type offers nothing of that type.
 """
 
 from __future__ import annotations
@@ -20,17 +27,30 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from shared.availability.rules import AvailabilityRules, Interval, Slot
+from shared.availability.rules import AvailabilityRules, BookedTime, Busy, Interval, Slot
+
+DayCounts = Sequence[datetime] | Mapping[date, int]
+"""Bookings counted against a daily maximum: their starts, or their count per agent-local day."""
+
+
+def occupied_time(busy: Busy) -> Interval:
+    """The agent's time a busy thing takes: a booking with its own buffers, a calendar block as it is."""
+    if isinstance(busy, BookedTime):
+        return Interval(busy.start - busy.buffer_before, busy.end + busy.buffer_after)
+    return busy
 
 
 class BusyTimeline:
-    """Busy intervals sorted and merged once, then queried by bisection in O(log n)."""
+    """Occupied time sorted and merged once, then queried by bisection in O(log n).
+
+    Built from calendar busy blocks and bookings alike: each counts as its `occupied_time`.
+    """
 
     __slots__ = ("_ends", "_starts")
 
-    def __init__(self, intervals: Iterable[Interval]) -> None:
+    def __init__(self, intervals: Iterable[Busy]) -> None:
         merged: list[list[datetime]] = []
-        for interval in sorted(intervals, key=lambda i: i.start):
+        for interval in sorted(map(occupied_time, intervals), key=lambda i: i.start):
             if interval.end <= interval.start:
                 continue
             if merged and interval.start <= merged[-1][1]:
@@ -112,21 +132,28 @@ def _count_per_local_day(starts: Iterable[datetime], zone: ZoneInfo) -> dict[dat
     return counts
 
 
+def _per_day(booked: DayCounts, zone: ZoneInfo) -> Mapping[date, int]:
+    return booked if isinstance(booked, Mapping) else _count_per_local_day(booked, zone)
+
+
 def free_slots(
     rules: AvailabilityRules,
     *,
     duration: timedelta,
-    busy: BusyTimeline | Sequence[Interval],
+    busy: BusyTimeline | Sequence[Busy],
     now: datetime,
     range_start: datetime,
     range_end: datetime,
-    booked_starts: Sequence[datetime] | Mapping[date, int] = (),
+    booked_starts: DayCounts = (),
+    type_booked_starts: DayCounts = (),
 ) -> list[Slot]:
     """Slots whose start lies in [range_start, range_end), in start order.
 
-    `busy` holds every busy interval of the agent (confirmed bookings of any meeting type and
-    connected-calendar busy times). `booked_starts` are the starts of the agent's confirmed
-    bookings (or their count per agent-local day), used for the daily maximum.
+    `rules` are those of the meeting type offered (`AvailabilityRules.for_meeting_type`). `busy`
+    holds everything the agent is busy with: confirmed bookings of any meeting type as `BookedTime`
+    (with their own type's buffers) and connected-calendar busy times as `Interval`. `booked_starts`
+    are the starts of the agent's confirmed bookings (or their count per agent-local day), for the
+    agent's daily maximum; `type_booked_starts` the same of the offered type's bookings only.
     """
     if now.tzinfo is None or range_start.tzinfo is None or range_end.tzinfo is None:
         raise ValueError("now and the range must be timezone-aware")
@@ -138,15 +165,11 @@ def free_slots(
     latest_start = now + rules.horizon
     if earliest >= range_end or earliest > latest_start:
         return []
-    per_day: Mapping[date, int]
-    if rules.max_per_day is None:
-        per_day = {}
-    elif isinstance(booked_starts, Mapping):
-        per_day = booked_starts
-    else:
-        per_day = _count_per_local_day(booked_starts, zone)
+    per_day = _per_day(booked_starts, zone) if rules.max_per_day is not None else {}
+    type_per_day = _per_day(type_booked_starts, zone) if rules.meeting_type_max_per_day is not None else {}
 
     max_per_day = rules.max_per_day
+    type_max_per_day = rules.meeting_type_max_per_day
     slots: dict[datetime, Slot] = {}
     # A window may run past midnight, so start one agent-local day early.
     day = earliest.astimezone(zone).date() - timedelta(days=1)
@@ -168,6 +191,9 @@ def free_slots(
                 # midnight is not the window's day.
                 if max_per_day is not None and per_day.get(local_day, 0) >= max_per_day:
                     continue
+                if type_max_per_day is not None and type_per_day.get(local_day, 0) >= type_max_per_day:
+                    continue
+                # The slot with its own buffers against the occupied time (bookings with theirs).
                 if timeline.overlaps(start - rules.buffer_before, end + rules.buffer_after):
                     continue
                 # Keyed by start: windows that overlap (or one running past midnight into the next
@@ -181,12 +207,13 @@ def days_with_free_slots(
     rules: AvailabilityRules,
     *,
     duration: timedelta,
-    busy: BusyTimeline | Sequence[Interval],
+    busy: BusyTimeline | Sequence[Busy],
     now: datetime,
     first_day: date,
     last_day: date,
     display_zone: ZoneInfo,
-    booked_starts: Sequence[datetime] | Mapping[date, int] = (),
+    booked_starts: DayCounts = (),
+    type_booked_starts: DayCounts = (),
 ) -> list[date]:
     """Dates (in `display_zone`, the invitee's) between first_day and last_day that have a free slot."""
     range_start = datetime.combine(first_day, time(0), tzinfo=display_zone).astimezone(UTC)
@@ -199,6 +226,7 @@ def days_with_free_slots(
         range_start=range_start,
         range_end=range_end,
         booked_starts=booked_starts,
+        type_booked_starts=type_booked_starts,
     )
     seen: dict[date, None] = {}
     for slot in slots:
@@ -211,9 +239,10 @@ def slot_is_free(
     *,
     start: datetime,
     duration: timedelta,
-    busy: BusyTimeline | Sequence[Interval],
+    busy: BusyTimeline | Sequence[Busy],
     now: datetime,
-    booked_starts: Sequence[datetime] | Mapping[date, int] = (),
+    booked_starts: DayCounts = (),
+    type_booked_starts: DayCounts = (),
 ) -> bool:
     """Whether `start` is one of the offered slots right now (the booking-time re-validation)."""
     slots = free_slots(
@@ -224,6 +253,7 @@ def slot_is_free(
         range_start=start,
         range_end=start + timedelta(microseconds=1),
         booked_starts=booked_starts,
+        type_booked_starts=type_booked_starts,
     )
     return any(slot.start == start for slot in slots)
 
@@ -233,9 +263,10 @@ def unavailability_reason(
     *,
     start: datetime,
     duration: timedelta,
-    busy: BusyTimeline | Sequence[Interval],
+    busy: BusyTimeline | Sequence[Busy],
     now: datetime,
-    booked_starts: Sequence[datetime] | Mapping[date, int] = (),
+    booked_starts: DayCounts = (),
+    type_booked_starts: DayCounts = (),
 ) -> tuple[str, str] | None:
     """Why `start` cannot be booked now, as (kind, reason), or None when it can.
 
@@ -258,12 +289,13 @@ def unavailability_reason(
             "not_offered",
             f"that start is not an offered slot: outside the agent's hours or off the {minutes}-minute grid",
         )
-    if rules.max_per_day is not None:
-        per_day = (
-            booked_starts if isinstance(booked_starts, Mapping) else _count_per_local_day(booked_starts, rules.zone)
-        )
-        if per_day.get(start.astimezone(rules.zone).date(), 0) >= rules.max_per_day:
-            return "taken", "the agent is fully booked on that day"
+    local_day = start.astimezone(rules.zone).date()
+    if rules.max_per_day is not None and _per_day(booked_starts, rules.zone).get(local_day, 0) >= rules.max_per_day:
+        return "taken", "the agent is fully booked on that day"
+    type_max = rules.meeting_type_max_per_day
+    if type_max is not None and _per_day(type_booked_starts, rules.zone).get(local_day, 0) >= type_max:
+        return "taken", "this meeting type is fully booked on that day"
+    # The same test as free_slots: the slot with its own buffers against the occupied time.
     timeline = busy if isinstance(busy, BusyTimeline) else BusyTimeline(busy)
     if timeline.overlaps(start - rules.buffer_before, start + duration + rules.buffer_after):
         return "taken", "slot no longer available"

@@ -6,7 +6,7 @@ The defaults and the weekday names are those of the stored availability (shared.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from functools import cached_property
 from zoneinfo import ZoneInfo
@@ -27,9 +27,37 @@ class Interval:
 
 
 @dataclass(frozen=True, slots=True)
+class BookedTime:
+    """A confirmed booking of the agent: [start, end) and the buffers of its own meeting type.
+
+    It occupies more of the agent's time than [start, end): see shared.availability.engine
+    `occupied_time`. A calendar busy block is an `Interval` and occupies exactly itself.
+    """
+
+    start: datetime
+    end: datetime
+    buffer_before: timedelta = timedelta(0)
+    buffer_after: timedelta = timedelta(0)
+
+
+Busy = Interval | BookedTime
+"""What the engine is told the agent is busy with: calendar busy blocks and the agent's bookings."""
+
+
+@dataclass(frozen=True, slots=True)
 class Slot:
     start: datetime
     end: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class MeetingTypeRules:
+    """A meeting type's own rules (SPEC §5, rules per meeting type); None = the agent's."""
+
+    min_notice: timedelta | None = None
+    buffer_before: timedelta | None = None
+    buffer_after: timedelta | None = None
+    max_per_day: int | None = None
 
 
 @dataclass(frozen=True)
@@ -43,6 +71,20 @@ class AvailabilityRules:
     buffer_after: timedelta = timedelta(minutes=_DEFAULTS.buffer_after_minutes)
     slot_interval: timedelta = timedelta(minutes=_DEFAULTS.slot_interval_minutes)
     max_per_day: int | None = _DEFAULTS.max_per_day
+    # The daily maximum of the meeting type being offered, counted over that type's bookings only
+    # (`max_per_day` counts all of the agent's); both apply.
+    meeting_type_max_per_day: int | None = None
+
+    def for_meeting_type(self, own: MeetingTypeRules) -> AvailabilityRules:
+        """The rules a slot of a meeting type is offered under: its own notice and buffers where it
+        sets them, the agent's elsewhere, and its own daily maximum beside the agent's."""
+        return replace(
+            self,
+            min_notice=self.min_notice if own.min_notice is None else own.min_notice,
+            buffer_before=self.buffer_before if own.buffer_before is None else own.buffer_before,
+            buffer_after=self.buffer_after if own.buffer_after is None else own.buffer_after,
+            meeting_type_max_per_day=own.max_per_day,
+        )
 
     @cached_property
     def zone(self) -> ZoneInfo:

@@ -22,3 +22,7 @@ class BookingCancelled(Conflict):
 class IdempotencyKeyReused(Conflict):
     def __init__(self) -> None:
         super().__init__("this Idempotency-Key was already used for a different booking request")
+
+
+class ChangeCutoffPassed(Conflict):
+    """Cancel or reschedule by manage token within the agent's change cut-off (SPEC §5)."""

@@ -15,20 +15,23 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import BigInteger, and_, bindparam, select, update
+from sqlalchemy import BigInteger, and_, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from shared.agents.bookable import is_bookable
 from shared.agents.errors import LinkNotFound, MeetingTypeNotFound
+from shared.agents.locks import lock_agent as lock_agent  # re-exported: the booking writes' lock
 from shared.agents.service import get_bookable_meeting_type
 from shared.availability.busy import BusyTimeSource
+from shared.availability.cutoff import changes_closed, cutoff_reason
 from shared.availability.engine import unavailability_reason
 from shared.availability.service import AgentAvailability
 from shared.booking.effects import EffectTargets, plan_booking_effects
 from shared.booking.errors import (
     BookingCancelled,
     BookingNotFound,
+    ChangeCutoffPassed,
     IdempotencyKeyReused,
     SlotNotOffered,
     SlotUnavailable,
@@ -54,12 +57,6 @@ STEP4_ATTRIBUTES = ("first_name", "last_name", "company_name", "email", "descrip
 
 # The statements of every booking are built once, with bound parameters: building them per request
 # (and computing their cache keys) was a measurable share of a booking's CPU.
-_LOCK_AGENT = (
-    update(Agent)
-    .where(Agent.id == bindparam("agent_id"))
-    .values(booking_lock_version=Agent.booking_lock_version + 1)
-    .execution_options(synchronize_session=False)
-)
 _BOOKING_TARGET = (
     select(
         Agent,
@@ -76,11 +73,6 @@ _BOOKING_TARGET = (
 )
 
 
-def lock_agent(session: Session, *, agent_id: int) -> None:
-    """Serialise all booking writes of one agent until the transaction ends."""
-    session.execute(_LOCK_AGENT, {"agent_id": agent_id})
-
-
 def _check_slot(
     session: Session,
     *,
@@ -91,18 +83,28 @@ def _check_slot(
     sources: Sequence[BusyTimeSource],
     excluding: Booking | None = None,
 ) -> None:
+    """The booking-time re-validation (SPEC §5): the rules of `meeting_type` (its own notice, buffers
+    and daily maximum over the agent's), against fresh busy times and the agent's bookings with their
+    own buffers, exactly as the slots were offered (shared.availability.engine)."""
     duration = timedelta(minutes=meeting_type.duration_minutes)
     data = AgentAvailability(
         session,
         agent=agent,
         sources=sources,
         start=start,
-        end=start + duration,
+        end=start + timedelta(microseconds=1),
         fresh=True,
+        meeting_type=meeting_type,
         excluding=excluding,
     )
     verdict = unavailability_reason(
-        data.rules, start=start, duration=duration, busy=data.busy, now=now, booked_starts=data.booked_per_day
+        data.rules,
+        start=start,
+        duration=duration,
+        busy=data.busy,
+        now=now,
+        booked_starts=data.booked_per_day,
+        type_booked_starts=data.type_booked_per_day,
     )
     if verdict is None:
         return
@@ -325,9 +327,19 @@ def _record_booking_event(
     )
 
 
+def check_invitee_may_change(booking: Booking, *, now: datetime) -> None:
+    """ChangeCutoffPassed within the agent's change cut-off of the start (shared.availability.cutoff)."""
+    if changes_closed(booking, now=now):
+        raise ChangeCutoffPassed(cutoff_reason(booking))
+
+
 def cancel(session: Session, *, manage_token: str, reason: str | None, now: datetime) -> Booking:
-    """Cancel a booking (idempotent: cancelling a cancelled booking changes nothing)."""
+    """Cancel a booking by its manage token, as the invitee (idempotent: cancelling a cancelled booking
+    changes nothing). ChangeCutoffPassed within the change cut-off; the agent's cancel is cancel_booking."""
     booking = get_booking_by_token(session, manage_token=manage_token)
+    if booking.status == STATUS_CANCELLED:
+        return booking
+    check_invitee_may_change(booking, now=now)
     return cancel_booking(session, booking=booking, reason=reason, now=now)
 
 
@@ -371,10 +383,14 @@ def reschedule(
     now: datetime,
     sources: Sequence[BusyTimeSource],
 ) -> Booking:
-    """Move a confirmed booking to another offered slot; the old slot is freed in the same transaction."""
+    """Move a confirmed booking to another offered slot; the old slot is freed in the same transaction.
+
+    By manage token, as the invitee: ChangeCutoffPassed within the agent's change cut-off.
+    """
     booking = get_booking_by_token(session, manage_token=manage_token)
     if booking.status != STATUS_CONFIRMED:
         raise BookingCancelled()
+    check_invitee_may_change(booking, now=now)
     if start.tzinfo is None:
         raise SlotNotOffered("start must carry a UTC offset")
     agent = booking.agent

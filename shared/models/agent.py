@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shared.models.base import Base, UTCDateTime, utcnow
@@ -33,6 +33,8 @@ class AvailabilityDefaults:
     buffer_after_minutes: int = 0
     slot_interval_minutes: int = 30
     max_per_day: int | None = None
+    # Cancel and reschedule by the invitee are refused this many minutes before the start (0 = never).
+    change_cutoff_minutes: int = 0
 
 
 AVAILABILITY_DEFAULTS = AvailabilityDefaults()
@@ -79,6 +81,9 @@ class Availability(Base):
     buffer_after_minutes: Mapped[int] = mapped_column(Integer, default=AVAILABILITY_DEFAULTS.buffer_after_minutes)
     slot_interval_minutes: Mapped[int] = mapped_column(Integer, default=AVAILABILITY_DEFAULTS.slot_interval_minutes)
     max_per_day: Mapped[int | None] = mapped_column(Integer, default=AVAILABILITY_DEFAULTS.max_per_day)
+    change_cutoff_minutes: Mapped[int] = mapped_column(
+        Integer, default=AVAILABILITY_DEFAULTS.change_cutoff_minutes, server_default=text("0")
+    )
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     agent: Mapped[Agent] = relationship(back_populates="availability")

@@ -26,6 +26,11 @@ class MeetingType(Base):
     colour: Mapped[str] = mapped_column(String(16), default="#2563eb")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
+    # The type's own rules (SPEC §5, rules per meeting type); None = the agent's availability setting.
+    min_notice_minutes: Mapped[int | None] = mapped_column(Integer, default=None)
+    buffer_before_minutes: Mapped[int | None] = mapped_column(Integer, default=None)
+    buffer_after_minutes: Mapped[int | None] = mapped_column(Integer, default=None)
+    max_per_day: Mapped[int | None] = mapped_column(Integer, default=None)
     # Soft delete: bookings keep pointing at the type they were made for.
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

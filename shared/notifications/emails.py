@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from shared.availability.cutoff import change_deadline, format_deadline
 from shared.models import Agent, Booking
 from shared.notifications.errors import UnknownEmailTemplate
 from shared.notifications.ics import IcsMethod, booking_ics
@@ -102,6 +103,7 @@ def render_booking_email(
         "agent": agent.name,
     }
     subject = (AGENT_SUBJECTS if to_agent else INVITEE_SUBJECTS)[event].format(**names)
+    deadline = change_deadline(booking)
     context: dict[str, Any] = {
         "event": event,
         "booking": booking,
@@ -112,6 +114,8 @@ def render_booking_email(
         "manage_url": manage_url,
         "booking_url": settings.booking_url(agent.link) if agent.active else None,
         "subject": header_text(subject),
+        # The change cut-off (SPEC §5), in the recipient's zone; None without one.
+        "changes_until": format_deadline(deadline, timezone) if deadline is not None else None,
     }
     template = "booking_agent" if to_agent else "booking_invitee"
     environment = template_environment()

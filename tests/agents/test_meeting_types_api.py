@@ -49,6 +49,11 @@ def test_create_appends_at_the_end_and_lists_inactive_types(
         "colour": "#aa00ff",
         "active": False,
         "position": 3,
+        # The type's own rules: none given, so the agent's apply (SPEC §5).
+        "min_notice_minutes": None,
+        "buffer_before_minutes": None,
+        "buffer_after_minutes": None,
+        "max_per_day": None,
     }
     assert _names(client, agent_id, admin_headers) == ["Demo", "Onboarding", "Assistance", "Deep dive <API>"]
     # Inactive: listed for the admin, not offered in the widget.
@@ -281,3 +286,97 @@ def test_an_agent_cannot_edit_another_agents_type(db: sessionmaker[Session]) -> 
     with session_scope(db) as session:
         renamed = update_meeting_type(session, meeting_type_id=types["Demo"], changes={"name": "Ours"}, agent_id=owner)
         assert renamed.name == "Ours"
+
+
+RULE_FIELDS = ("min_notice_minutes", "buffer_before_minutes", "buffer_after_minutes", "max_per_day")
+BAD_RULES = [
+    ({"buffer_before_minutes": -5}, "buffer_before_minutes must be a whole number from 0 to 480, got -5"),
+    ({"buffer_after_minutes": -1}, "buffer_after_minutes must be a whole number from 0 to 480, got -1"),
+    ({"buffer_after_minutes": 481}, "buffer_after_minutes must be a whole number from 0 to 480, got 481"),
+    ({"min_notice_minutes": -30}, "min_notice_minutes must be a whole number from 0 to"),
+    # The agent's horizon is 60 days: a notice as long as that leaves nothing to book.
+    ({"min_notice_minutes": 60 * 24 * 60}, "must be shorter than the agent's booking horizon of 60 days"),
+    ({"min_notice_minutes": 90 * 24 * 60}, "must be shorter than the agent's booking horizon of 60 days"),
+    ({"max_per_day": 0}, "max_per_day must be a whole number from 1 to 100, got 0"),
+    ({"max_per_day": -2}, "max_per_day must be a whole number from 1 to 100, got -2"),
+]
+
+
+def test_a_new_type_uses_the_agents_rules_until_it_sets_its_own(
+    client: TestClient, db: sessionmaker[Session], admin_headers: dict[str, str]
+) -> None:
+    agent_id, _, types = committed_agent(db)
+    listed = client.get(f"{ADMIN}/agents/{agent_id}/meeting-types", headers=admin_headers).json()
+    assert all(item[field] is None for item in listed for field in RULE_FIELDS)
+    own = {"min_notice_minutes": 60, "buffer_before_minutes": 10, "buffer_after_minutes": 20, "max_per_day": 4}
+    created = client.post(
+        f"{ADMIN}/agents/{agent_id}/meeting-types",
+        json={"name": "Audit", "duration_minutes": 40, **own},
+        headers=admin_headers,
+    )
+    assert created.status_code == 201, created.text
+    assert {field: created.json()[field] for field in RULE_FIELDS} == own
+    patched = client.patch(
+        f"{ADMIN}/meeting-types/{created.json()['id']}",
+        json={"buffer_after_minutes": None, "max_per_day": 2},
+        headers=admin_headers,
+    )
+    assert patched.status_code == 200, patched.text
+    assert {field: patched.json()[field] for field in RULE_FIELDS} == {
+        **own,
+        "buffer_after_minutes": None,
+        "max_per_day": 2,
+    }
+    listed = client.get(f"{ADMIN}/agents/{agent_id}/meeting-types", headers=admin_headers).json()
+    assert [item for item in listed if item["name"] == "Audit"][0]["max_per_day"] == 2
+
+
+@pytest.mark.parametrize(("rules", "reason"), BAD_RULES, ids=[str(r) for r, _ in BAD_RULES])
+def test_bad_rules_are_a_422_with_the_reason_and_change_nothing(
+    client: TestClient,
+    db: sessionmaker[Session],
+    admin_headers: dict[str, str],
+    snapshot: Callable[[], Snapshot],
+    rules: dict[str, int],
+    reason: str,
+) -> None:
+    agent_id, _, types = committed_agent(db)
+    before = snapshot()
+    created = client.post(
+        f"{ADMIN}/agents/{agent_id}/meeting-types",
+        json={"name": "X", "duration_minutes": 30, **rules},
+        headers=admin_headers,
+    )
+    assert created.status_code == 422, created.text
+    assert reason in created.json()["detail"]
+    patched = client.patch(
+        f"{ADMIN}/meeting-types/{types['Demo']}", json={"name": "Renamed", **rules}, headers=admin_headers
+    )
+    assert patched.status_code == 422, patched.text
+    assert reason in patched.json()["detail"]
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("value", ["30", 1.5, True, [1]])
+def test_rules_of_the_wrong_json_type_are_refused(
+    client: TestClient, db: sessionmaker[Session], admin_headers: dict[str, str], value: Any
+) -> None:
+    _, _, types = committed_agent(db)
+    for field in RULE_FIELDS:
+        response = client.patch(f"{ADMIN}/meeting-types/{types['Demo']}", json={field: value}, headers=admin_headers)
+        assert response.status_code == 422, (field, value, response.text)
+
+
+def test_a_notice_is_checked_against_the_agents_own_horizon(
+    client: TestClient, db: sessionmaker[Session], admin_headers: dict[str, str]
+) -> None:
+    _, _, types = committed_agent(db, horizon_days=2)
+    refused = client.patch(
+        f"{ADMIN}/meeting-types/{types['Demo']}", json={"min_notice_minutes": 3 * 24 * 60}, headers=admin_headers
+    )
+    assert refused.status_code == 422
+    assert "horizon of 2 days" in refused.json()["detail"]
+    accepted = client.patch(
+        f"{ADMIN}/meeting-types/{types['Demo']}", json={"min_notice_minutes": 24 * 60}, headers=admin_headers
+    )
+    assert accepted.status_code == 200, accepted.text

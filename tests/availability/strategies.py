@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from hypothesis import strategies as st
 
 from shared.availability.rules import AvailabilityRules, Interval, Window
+from tests.availability.oracle import OracleBooking
 
 AGENT_ZONES = ["Europe/Warsaw", "America/New_York", "Australia/Lord_Howe", "Asia/Kolkata", "UTC"]
 # The invitee can be anywhere, including a day ahead of or behind the agent.
@@ -127,3 +128,45 @@ def booked_starts(draw: st.DrawFn, *, now: datetime, days: int) -> list[datetime
 
 
 DURATIONS = st.sampled_from([5, 15, 30, 45, 60, 90, 120, 240]).map(lambda m: timedelta(minutes=m))
+
+
+# Meeting types in a scenario: 0 is the one offered, 1 and 2 are the agent's others.
+MEETING_TYPES = (0, 1, 2)
+
+
+def _optional_minutes(maximum: int) -> st.SearchStrategy[int | None]:
+    return st.one_of(st.none(), st.just(0), st.integers(0, maximum))
+
+
+@st.composite
+def type_buffers(draw: st.DrawFn) -> dict[int, tuple[int | None, int | None]]:
+    """Each meeting type's own (buffer before, buffer after) minutes; None = the agent's."""
+    return {
+        meeting_type: (draw(_optional_minutes(120)), draw(_optional_minutes(120))) for meeting_type in MEETING_TYPES
+    }
+
+
+@st.composite
+def own_rules(draw: st.DrawFn, *, buffers: tuple[int | None, int | None]) -> dict[str, int | None]:
+    """The offered type's own rules (its buffers are those of `type_buffers`); None = the agent's."""
+    return {
+        "min_notice_minutes": draw(st.one_of(st.none(), st.sampled_from([0, 30, 180, 600 + 7]))),
+        "buffer_before_minutes": buffers[0],
+        "buffer_after_minutes": buffers[1],
+        "max_per_day": draw(st.one_of(st.none(), st.integers(1, 2))),
+    }
+
+
+@st.composite
+def bookings(
+    draw: st.DrawFn, *, now: datetime, days: int, buffers: dict[int, tuple[int | None, int | None]]
+) -> list[OracleBooking]:
+    """Confirmed bookings of the agent's meeting types, on whole minutes, with their type's buffers."""
+    result = []
+    for _ in range(draw(st.integers(0, 8))):
+        start = (now + timedelta(minutes=draw(st.integers(-2 * 1440, days * 1440)))).replace(second=0, microsecond=0)
+        meeting_type = draw(st.sampled_from(MEETING_TYPES))
+        before, after = buffers[meeting_type]
+        length = timedelta(minutes=draw(st.sampled_from([15, 30, 45, 60, 120])))
+        result.append(OracleBooking(start, start + length, meeting_type, before, after))
+    return result

@@ -45,6 +45,7 @@ def test_put_availability_returns_the_stored_value(
         "slot_interval_minutes": 15,
         "max_per_day": 4,
         "overrides": [{"date": "2026-12-24", "windows": [["10:00", "12:00"]]}, {"date": "2026-12-31", "windows": []}],
+        "change_cutoff_minutes": 0,
     }
     with session_scope(db) as session:
         agent = session.get(Agent, agent_id)
@@ -85,6 +86,21 @@ def test_omitted_fields_take_the_defaults(
     assert stored["overrides"] == []
     assert (stored["min_notice_minutes"], stored["horizon_days"], stored["slot_interval_minutes"]) == (240, 60, 30)
     assert stored["max_per_day"] is None
+    assert stored["change_cutoff_minutes"] == 0
+
+
+def test_the_change_cutoff_is_stored_and_answered(
+    client: TestClient, db: sessionmaker[Session], admin_headers: dict[str, str]
+) -> None:
+    agent_id, _, _ = committed_agent(db)
+    body = {**_valid(), "change_cutoff_minutes": 120}
+    response = client.put(f"/api/v1/admin/agents/{agent_id}/availability", json=body, headers=admin_headers)
+    assert response.status_code == 200, response.text
+    assert response.json()["change_cutoff_minutes"] == 120
+    with session_scope(db) as session:
+        agent = session.get(Agent, agent_id)
+        assert agent is not None
+        assert agent.availability.change_cutoff_minutes == 120
 
 
 BAD_INPUT: list[tuple[str, dict[str, Any], str]] = [
@@ -112,6 +128,8 @@ BAD_INPUT: list[tuple[str, dict[str, Any], str]] = [
     ("interval small", {"slot_interval_minutes": 4}, "slot_interval_minutes must be a whole number from 5 to 480"),
     ("interval big", {"slot_interval_minutes": 481}, "slot_interval_minutes must be a whole number from 5 to 480"),
     ("max per day zero", {"max_per_day": 0}, "max_per_day must be a whole number from 1 to 100"),
+    ("cutoff negative", {"change_cutoff_minutes": -1}, "change_cutoff_minutes must be a whole number from 0 to 43200"),
+    ("cutoff too long", {"change_cutoff_minutes": 43201}, "change_cutoff_minutes must be a whole number from 0 to"),
     ("max per day big", {"max_per_day": 101}, "max_per_day must be a whole number from 1 to 100"),
     ("override bad date", {"overrides": [{"date": "2026-02-30", "windows": []}]}, "overrides[0]: date must be a real"),
     ("override date format", {"overrides": [{"date": "24/12/2026", "windows": []}]}, "overrides[0]: date must be"),

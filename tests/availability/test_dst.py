@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from shared.availability.engine import free_slots, resolve_wall_time, slot_is_free, unavailability_reason
-from shared.availability.rules import AvailabilityRules, Interval, Window
+from shared.availability.rules import AvailabilityRules, BookedTime, Busy, Interval, Window
 
 SMALL_HOURS: Window = (time(0, 0), time(5, 0))
 OFFICE_HOURS: Window = (time(9, 0), time(17, 0))
@@ -46,7 +46,7 @@ def starts(
     change_day: date,
     *,
     duration: timedelta = HALF_HOUR,
-    busy: Sequence[Interval] = (),
+    busy: Sequence[Busy] = (),
     now: datetime | None = None,
 ) -> list[str]:
     """Offered starts from three days before to three days after `change_day`, as 'MM-DD HH:MMZ'."""
@@ -211,3 +211,73 @@ def test_busy_times_that_cross_the_change_block_exactly_the_slots_they_touch() -
 )
 def test_resolve_wall_time(zone: str, day: date, wall: time, instant: str, exists: bool) -> None:
     assert resolve_wall_time(day, wall, ZoneInfo(zone)) == (utc(instant), exists)
+
+
+# --- A booking's own buffers across a clock change: real minutes, not wall-clock ones ------------------
+
+HOUR = timedelta(hours=1)
+
+
+def test_warsaw_spring_a_bookings_buffer_after_runs_through_the_missing_hour() -> None:
+    rules = agent("Europe/Warsaw", windows={WARSAW_SPRING: [SMALL_HOURS]})
+    # 00:30–01:00 CET (23:30–00:00Z) with 60 minutes after: occupied to 01:00Z, which reads 03:00 CEST.
+    booking = BookedTime(utc("2026-03-28 23:30"), utc("2026-03-29 00:00"), buffer_after=HOUR)
+    assert starts(rules, WARSAW_SPRING, busy=[booking]) == [
+        "03-28 23:00Z",  # 00:00 CET
+        "03-29 01:00Z",  # 03:00 CEST: an hour of real time after the booking, two on the wall
+        "03-29 01:30Z",
+        "03-29 02:00Z",
+        "03-29 02:30Z",
+    ]
+    assert not slot_is_free(
+        rules, start=utc("2026-03-29 00:30"), duration=HALF_HOUR, busy=[booking], now=utc("2026-03-20 00:00")
+    )
+
+
+def test_warsaw_spring_a_bookings_buffer_before_reaches_back_over_the_missing_hour() -> None:
+    rules = agent("Europe/Warsaw", windows={WARSAW_SPRING: [SMALL_HOURS]})
+    # 03:30–04:00 CEST (01:30–02:00Z) with 60 minutes before: occupied from 00:30Z (01:30 CET).
+    booking = BookedTime(utc("2026-03-29 01:30"), utc("2026-03-29 02:00"), buffer_before=HOUR)
+    assert starts(rules, WARSAW_SPRING, busy=[booking]) == [
+        "03-28 23:00Z",
+        "03-28 23:30Z",
+        "03-29 00:00Z",  # 01:00–01:30 CET ends where the buffer begins
+        "03-29 02:00Z",  # 04:00 CEST, when the booking ends
+        "03-29 02:30Z",
+    ]
+
+
+def test_warsaw_autumn_a_bookings_buffer_after_ends_in_the_repeated_hour() -> None:
+    rules = agent("Europe/Warsaw", windows={WARSAW_AUTUMN: [SMALL_HOURS]})
+    # 02:00–02:30 CEST (00:00–00:30Z), 60 minutes after: occupied to 01:30Z, the second 02:30 (CET).
+    # Read on the wall it would reach 03:30; in real time 03:00 CET (02:00Z) is free.
+    booking = BookedTime(utc("2026-10-25 00:00"), utc("2026-10-25 00:30"), buffer_after=HOUR)
+    assert starts(rules, WARSAW_AUTUMN, busy=[booking]) == [
+        "10-24 22:00Z",
+        "10-24 22:30Z",
+        "10-24 23:00Z",
+        "10-24 23:30Z",
+        "10-25 02:00Z",
+        "10-25 02:30Z",
+        "10-25 03:00Z",
+        "10-25 03:30Z",
+    ]
+
+
+def test_new_york_spring_buffers_of_a_booking_and_of_the_slot_add_up_across_the_gap() -> None:
+    # 00:00–05:00 local; New York jumps 02:00 EST → 03:00 EDT at 07:00Z. The slot wants 30 minutes
+    # after, the booking at 03:00 EDT (07:00Z) 30 before: a 30-minute slot must end by 06:00Z
+    # (01:00 EST), so the last start before the booking is 00:30 EST (05:30Z).
+    rules = AvailabilityRules(
+        timezone="America/New_York",
+        weekly={},
+        overrides={NEW_YORK_SPRING: [SMALL_HOURS]},
+        min_notice=timedelta(0),
+        horizon=timedelta(days=30),
+        buffer_after=HALF_HOUR,
+    )
+    booking = BookedTime(utc("2026-03-08 07:00"), utc("2026-03-08 07:30"), buffer_before=HALF_HOUR)
+    offered = starts(rules, NEW_YORK_SPRING, busy=[booking])
+    assert [s for s in offered if s < "03-08 07:00Z"] == ["03-08 05:00Z", "03-08 05:30Z"]
+    # After it: the booking ends 07:30Z (03:30 EDT); the slot has no buffer before: 03:30 EDT on.
+    assert [s for s in offered if s >= "03-08 07:00Z"][0] == "03-08 07:30Z"

@@ -21,16 +21,19 @@ from shared.availability.engine import (
     slot_is_free,
     unavailability_reason,
 )
-from shared.availability.rules import AvailabilityRules, Interval, Slot
-from tests.availability.oracle import first_instant_at_or_after, offered_starts
+from shared.availability.rules import AvailabilityRules, BookedTime, Busy, Interval, MeetingTypeRules, Slot
+from tests.availability.oracle import OracleBooking, first_instant_at_or_after, offered_starts
 from tests.availability.strategies import (
     AGENT_ZONES,
     DISPLAY_ZONES,
     DURATIONS,
     booked_starts,
+    bookings,
     busy_intervals,
     clocks,
+    own_rules,
     rules,
+    type_buffers,
 )
 
 MINUTE = timedelta(minutes=1)
@@ -39,13 +42,17 @@ PROPERTY_SETTINGS = settings(max_examples=120, deadline=None, suppress_health_ch
 
 @st.composite
 def scenarios(draw: st.DrawFn, *, max_days: int) -> dict:
-    """Rules, busy times, bookings, a clock and a range of at most `max_days` days near the clock."""
+    """Rules (the agent's and the offered meeting type's own), calendar busy times, bookings of three
+    meeting types with their own buffers, a clock and a range of at most `max_days` days near it."""
     now = draw(clocks())
     range_start = now + timedelta(minutes=draw(st.integers(-24 * 60, 2 * 24 * 60)))
     hours = draw(st.sampled_from([1, 6, 24, 48, 24 * max_days]))
     range_end = range_start + timedelta(hours=min(hours, 24 * max_days), minutes=draw(st.integers(0, 59)))
+    buffers = draw(type_buffers())
     return {
         "rules": draw(rules(now=now, max_horizon_days=max_days + 1)),
+        "own_rules": draw(own_rules(buffers=buffers[0])),
+        "bookings": draw(bookings(now=now, days=max_days + 2, buffers=buffers)),
         "duration": draw(DURATIONS),
         "busy": draw(busy_intervals(now=now, days=max_days + 2)),
         "booked_starts": draw(booked_starts(now=now, days=max_days + 2)),
@@ -53,6 +60,65 @@ def scenarios(draw: st.DrawFn, *, max_days: int) -> dict:
         "range_start": range_start,
         "range_end": range_end,
     }
+
+
+def _minutes(value: int | None) -> timedelta | None:
+    return None if value is None else timedelta(minutes=value)
+
+
+def engine_rules(scenario: dict) -> AvailabilityRules:
+    """The rules the offered type's slots are offered under, resolved by the engine's own code."""
+    own = scenario["own_rules"]
+    return scenario["rules"].for_meeting_type(
+        MeetingTypeRules(
+            min_notice=_minutes(own["min_notice_minutes"]),
+            buffer_before=_minutes(own["buffer_before_minutes"]),
+            buffer_after=_minutes(own["buffer_after_minutes"]),
+            max_per_day=own["max_per_day"],
+        )
+    )
+
+
+def engine_busy(scenario: dict) -> list[Busy]:
+    """Calendar blocks as they are, bookings with their own type's buffers (or the agent's), as the
+    database edge (shared.availability.busy) hands them to the engine."""
+    agent: AvailabilityRules = scenario["rules"]
+    booked: list[Busy] = [
+        BookedTime(
+            b.start,
+            b.end,
+            agent.buffer_before if b.buffer_before_minutes is None else timedelta(minutes=b.buffer_before_minutes),
+            agent.buffer_after if b.buffer_after_minutes is None else timedelta(minutes=b.buffer_after_minutes),
+        )
+        for b in scenario["bookings"]
+    ]
+    return [*scenario["busy"], *booked]
+
+
+def engine_inputs(scenario: dict) -> dict:
+    """Everything but the rules and the range, as the engine takes it."""
+    items: list[OracleBooking] = scenario["bookings"]
+    return {
+        "duration": scenario["duration"],
+        "busy": engine_busy(scenario),
+        "now": scenario["now"],
+        "booked_starts": [*scenario["booked_starts"], *(b.start for b in items)],
+        "type_booked_starts": [b.start for b in items if b.meeting_type == 0],
+    }
+
+
+def oracle_starts(scenario: dict, **overrides: datetime) -> list[datetime]:
+    arguments = {k: v for k, v in scenario.items() if k != "rules"} | overrides
+    return offered_starts(scenario["rules"], **arguments)
+
+
+def engine_slots(scenario: dict) -> list[Slot]:
+    return free_slots(
+        engine_rules(scenario),
+        range_start=scenario["range_start"],
+        range_end=scenario["range_end"],
+        **engine_inputs(scenario),
+    )
 
 
 def _wall(instant: datetime, zone: ZoneInfo) -> datetime:
@@ -86,8 +152,9 @@ def _inside_a_window(slot: Slot, agent_rules: AvailabilityRules) -> bool:
 @PROPERTY_SETTINGS
 @given(scenario=scenarios(max_days=3))
 def test_free_slots_are_exactly_what_a_minute_by_minute_reading_of_the_rules_offers(scenario: dict) -> None:
-    offered = free_slots(scenario["rules"], **{k: v for k, v in scenario.items() if k != "rules"})
-    expected = offered_starts(scenario["rules"], **{k: v for k, v in scenario.items() if k != "rules"})
+    offered = engine_slots(scenario)
+    expected = oracle_starts(scenario)
+    event("with bookings" if scenario["bookings"] else "no bookings")
     event("no slot" if not expected else "1–9 slots" if len(expected) < 10 else "10+ slots")
     assert [slot.start for slot in offered] == expected
     assert all(slot.end == slot.start + scenario["duration"] for slot in offered)
@@ -97,41 +164,60 @@ def test_free_slots_are_exactly_what_a_minute_by_minute_reading_of_the_rules_off
 @given(scenario=scenarios(max_days=9))
 def test_every_offered_slot_obeys_every_rule(scenario: dict) -> None:
     agent_rules: AvailabilityRules = scenario["rules"]
+    own = scenario["own_rules"]
     now: datetime = scenario["now"]
-    offered = free_slots(agent_rules, **{k: v for k, v in scenario.items() if k != "rules"})
+    offered = engine_slots(scenario)
 
+    def own_or_agent(field: str, agent_value: timedelta) -> timedelta:
+        return agent_value if own[field] is None else timedelta(minutes=own[field])
+
+    min_notice = own_or_agent("min_notice_minutes", agent_rules.min_notice)
+    before = own_or_agent("buffer_before_minutes", agent_rules.buffer_before)
+    after = own_or_agent("buffer_after_minutes", agent_rules.buffer_after)
     starts = [slot.start for slot in offered]
     assert starts == sorted(set(starts)), "slots are sorted and unique"
-    booked_per_day = Counter(start.astimezone(agent_rules.zone).date() for start in scenario["booked_starts"])
+    items: list[OracleBooking] = scenario["bookings"]
+    all_starts = [*scenario["booked_starts"], *(b.start for b in items)]
+    booked_per_day = Counter(start.astimezone(agent_rules.zone).date() for start in all_starts)
+    type_per_day = Counter(b.start.astimezone(agent_rules.zone).date() for b in items if b.meeting_type == 0)
     for slot in offered:
         assert slot.end - slot.start == scenario["duration"]
         assert scenario["range_start"] <= slot.start < scenario["range_end"]
-        assert now + agent_rules.min_notice <= slot.start <= now + agent_rules.horizon
-        padded_start, padded_end = slot.start - agent_rules.buffer_before, slot.end + agent_rules.buffer_after
+        assert now + min_notice <= slot.start <= now + agent_rules.horizon
+        padded_start, padded_end = slot.start - before, slot.end + after
         for busy in scenario["busy"]:
             assert not (busy.start < padded_end and busy.end > padded_start), (slot, busy)
+        for booking in items:
+            # The booking's own buffers: its type's, else the agent's (SPEC §5).
+            booking_before = booking.buffer_before_minutes
+            booking_after = booking.buffer_after_minutes
+            occupied_start = booking.start - (
+                agent_rules.buffer_before if booking_before is None else timedelta(minutes=booking_before)
+            )
+            occupied_end = booking.end + (
+                agent_rules.buffer_after if booking_after is None else timedelta(minutes=booking_after)
+            )
+            assert not (occupied_start < padded_end and occupied_end > padded_start), (slot, booking)
         assert _inside_a_window(slot, agent_rules), slot
+        day = slot.start.astimezone(agent_rules.zone).date()
         if agent_rules.max_per_day is not None:
-            assert booked_per_day[slot.start.astimezone(agent_rules.zone).date()] < agent_rules.max_per_day
+            assert booked_per_day[day] < agent_rules.max_per_day
+        if own["max_per_day"] is not None:
+            assert type_per_day[day] < own["max_per_day"]
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(scenario=scenarios(max_days=3), extra_probes=st.lists(st.integers(0, 3 * 24 * 60), max_size=10))
 def test_booking_time_checks_agree_with_the_offered_slots(scenario: dict, extra_probes: list[int]) -> None:
-    agent_rules: AvailabilityRules = scenario["rules"]
-    offered = free_slots(agent_rules, **{k: v for k, v in scenario.items() if k != "rules"})
+    agent_rules = engine_rules(scenario)
+    offered = engine_slots(scenario)
     offered_set = {slot.start for slot in offered}
-    check = {
-        "duration": scenario["duration"],
-        "busy": scenario["busy"],
-        "now": scenario["now"],
-        "booked_starts": scenario["booked_starts"],
-    }
+    check = engine_inputs(scenario)
     # Offered starts, their neighbours a minute and half a grid step away, busy edges, random minutes.
     probes = {slot.start for slot in offered[:40]}
     for slot in offered[:15]:
         probes |= {slot.start - MINUTE, slot.start + MINUTE, slot.start + agent_rules.slot_interval / 2}
-    for busy in scenario["busy"]:
+    for busy in [*scenario["busy"], *scenario["bookings"]]:
         probes |= {busy.start.replace(second=0), busy.end.replace(second=0)}
     base = scenario["range_start"].replace(second=0, microsecond=0)
     probes |= {base + minutes * MINUTE for minutes in extra_probes}
@@ -157,17 +243,12 @@ def test_booking_time_checks_agree_with_the_offered_slots(scenario: dict, extra_
 def test_days_with_free_slots_are_the_display_dates_of_the_free_slots(
     scenario: dict, display: str, first_offset: int, span: int
 ) -> None:
-    agent_rules: AvailabilityRules = scenario["rules"]
+    agent_rules = engine_rules(scenario)
     now: datetime = scenario["now"]
     display_zone = ZoneInfo(display)
     first_day = now.astimezone(display_zone).date() + timedelta(days=first_offset)
     last_day = first_day + timedelta(days=span)
-    common = {
-        "duration": scenario["duration"],
-        "busy": scenario["busy"],
-        "now": now,
-        "booked_starts": scenario["booked_starts"],
-    }
+    common = engine_inputs(scenario)
     days = days_with_free_slots(
         agent_rules, first_day=first_day, last_day=last_day, display_zone=display_zone, **common
     )

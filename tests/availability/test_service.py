@@ -130,9 +130,12 @@ def test_buffers_from_the_agent_settings_apply_around_bookings(db: sessionmaker[
         demo = types_of(agent)["Demo"]
         add_booking(session, agent, demo, warsaw(TUESDAY, "12:00"))  # 12:00–12:30
         offered = local_starts(session, agent, demo, TUESDAY)
-        # 11:30 would end at 12:00 but wants 15 minutes after; 12:30 starts right after but wants 30 before;
-        # 11:00 ends at 11:30 (+15 = 11:45) and 13:00 starts 30 minutes after the booking: both fit.
-        assert [t for t in half_hours("11:00", "13:30") if t in offered] == ["11:00", "13:00", "13:30"]
+        # SPEC §5: the booking occupies 11:30–12:45 (its own 30 before, 15 after), and a slot adds its
+        # own buffers, so two meetings are at least 15 + 30 = 45 minutes apart. 11:00 (ends 11:30, +15 =
+        # 11:45) and 13:00 (−30 = 12:30) touch the booking's buffers; 10:30 (ends 11:00, +15 = 11:15) and
+        # 13:30 (−30 = 13:00) fit. (Until issue 13 the booking's own buffers were ignored: 11:00 and 13:00
+        # were offered.)
+        assert [t for t in half_hours("10:30", "13:30") if t in offered] == ["10:30", "13:30"]
 
 
 def test_the_daily_maximum_closes_the_day_once_reached(db: sessionmaker[Session]) -> None:
@@ -224,11 +227,14 @@ def test_busy_times_outside_the_date_still_reach_in_through_buffers_and_meeting_
         add_booking(session, agent, types["Onboarding"], warsaw(TUESDAY, "01:15"))
         add_booking(session, agent, types["Onboarding"], warsaw(date(2026, 6, 3), "02:20"))
         demo = local_starts(session, agent, types["Demo"], TUESDAY, utc_zone)
-        # 00:00 UTC (02:00 Warsaw) wants 30 minutes before, back into the 01:15 booking; 00:30 is clear.
-        assert demo[:2] == ["00:30", "01:00"]
-        # Demo at 23:30 UTC ends 02:00 Warsaw, +15 = 02:15: clear of Wednesday's 02:20.
-        assert demo[-1] == "23:30"
-        # Onboarding at 23:30 UTC ends 02:15 Warsaw, +15 = 02:30: into that booking; 23:00 fits.
+        # Each booking occupies its own buffers too (SPEC §5): Tuesday's 00:45–02:15, Wednesday's
+        # 01:50–03:20 (Warsaw). 00:30 UTC (02:30 Warsaw) wants 30 minutes before, back to 02:00: into
+        # Tuesday's after-buffer; 01:00 UTC (03:00, −30 = 02:30) is clear.
+        assert demo[:2] == ["01:00", "01:30"]
+        # Demo at 23:30 UTC ends 02:00 Warsaw, +15 = 02:15: into Wednesday's before-buffer from 01:50;
+        # 23:00 UTC ends 01:30, +15 = 01:45: clear.
+        assert demo[-1] == "23:00"
+        # Onboarding at 23:00 UTC ends 01:45 Warsaw, +15 = 02:00: into it too; 22:30 (+15 = 01:30) fits.
         onboarding = local_starts(session, agent, types["Onboarding"], TUESDAY, utc_zone)
-        assert onboarding[-1] == "23:00"
+        assert onboarding[-1] == "22:30"
         assert "2026-06-02" in days(session, agent, types["Onboarding"], utc_zone)

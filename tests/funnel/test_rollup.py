@@ -143,11 +143,15 @@ def test_the_migration_backfills_the_rollup_from_existing_events(
     empty_database_url: str, db: sessionmaker[Session]
 ) -> None:
     config = alembic_config(empty_database_url)
-    command.upgrade(config, "0001")
+    # The agent is written by today's models, so at head; then the schema goes back to 0001 (later
+    # migrations add columns the agent rows keep or lose) and the events are written as before 0002.
+    command.upgrade(config, "head")
     engine = build_engine(Settings(environment="test", database_url=empty_database_url))
     try:
         old = build_sessionmaker(engine)
         a, _, a_types = committed_agent(old)
+        engine.dispose()
+        command.downgrade(config, "0001")
         events = _random_events([a], list(a_types.values()), seed=3)
         # Before 0002 there is no rollup: write the events themselves, as the old code did.
         with session_scope(old) as session:

@@ -48,6 +48,8 @@ class World:
     webhook: int
     ada_email: str
     bob_email: str
+    ada_booking: int = 0
+    bob_booking: int = 0
 
 
 def table_rows(db: sessionmaker[Session]) -> dict[str, list[tuple[Any, ...]]]:
@@ -61,7 +63,7 @@ def table_rows(db: sessionmaker[Session]) -> dict[str, list[tuple[Any, ...]]]:
         }
 
 
-def book(client: TestClient, link: str, type_id: int, email: str) -> None:
+def book(client: TestClient, link: str, type_id: int, email: str) -> int:
     response = client.post(
         f"/api/v1/links/{link}/bookings",
         json={
@@ -78,14 +80,15 @@ def book(client: TestClient, link: str, type_id: int, email: str) -> None:
         },
     )
     assert response.status_code == 201, response.text
+    return int(response.json()["id"])
 
 
 @pytest.fixture
 def world(client: TestClient, db: sessionmaker[Session], admin_headers: dict[str, str]) -> World:
     ada, ada_link, ada_types = committed_agent(db, name="Ada", email="ada@team.example.com")
     bob, bob_link, bob_types = committed_agent(db, name="Bob", email="bob@team.example.com")
-    book(client, ada_link, ada_types["Demo"], "client-of-ada@example.com")
-    book(client, bob_link, bob_types["Demo"], "client-of-bob@example.com")
+    ada_booking = book(client, ada_link, ada_types["Demo"], "client-of-ada@example.com")
+    bob_booking = book(client, bob_link, bob_types["Demo"], "client-of-bob@example.com")
     issued = client.post(f"/api/v1/admin/agents/{ada}/api-token", headers=admin_headers)
     assert issued.status_code == 201, issued.text
     webhook = client.post("/api/v1/admin/webhooks", json=WEBHOOK, headers=admin_headers)
@@ -97,6 +100,8 @@ def world(client: TestClient, db: sessionmaker[Session], admin_headers: dict[str
         bob_type=bob_types["Demo"],
         ada_token=issued.json()["token"],
         webhook=webhook.json()["id"],
+        ada_booking=ada_booking,
+        bob_booking=bob_booking,
         ada_email="client-of-ada@example.com",
         bob_email="client-of-bob@example.com",
     )
@@ -127,6 +132,7 @@ CASES = [
     # Nothing connected: past the scope check, 404 "no calendar connected".
     Case("DELETE", "/api/v1/admin/agents/{agent}/calendar", 404, 403),
     Case("GET", "/api/v1/admin/bookings?agent_id={agent}", 200, 403),
+    Case("POST", "/api/v1/admin/bookings/{booking}/cancel", 200, 403, {"reason": "agent is ill"}),
     Case("GET", "/api/v1/admin/contacts", 200, 200),
     Case("GET", "/api/v1/admin/funnel?agent_id={agent}", 200, 403),
     Case("GET", "/api/v1/admin/funnel?meeting_type_id={type}", 200, 403),
@@ -146,7 +152,10 @@ CASES = [
 
 def fill(case: Case, world: World, *, own: bool) -> str:
     return case.path.format(
-        agent=world.ada if own else world.bob, type=world.ada_type if own else world.bob_type, webhook=world.webhook
+        agent=world.ada if own else world.bob,
+        type=world.ada_type if own else world.bob_type,
+        webhook=world.webhook,
+        booking=world.ada_booking if own else world.bob_booking,
     )
 
 
@@ -167,6 +176,7 @@ def test_the_table_covers_every_admin_endpoint(client: TestClient) -> None:
             case.path.split("?")[0]
             .replace("{agent}", "{agent_id}")
             .replace("{webhook}", "{endpoint_id}")
+            .replace("{booking}", "{booking_id}")
             .replace("{type}", "{meeting_type_id}"),
         )
         for case in CASES

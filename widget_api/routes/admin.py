@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, cast
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, Body, Depends, Query, Response, status
 from pydantic import BaseModel, Field
 
 from shared.accounts.scoped import agents as scoped_agents
@@ -26,11 +26,13 @@ from shared.errors import InvalidInput
 from shared.funnel.schemas import Granularity
 from shared.reports.bookings import PAGE_LIMIT_MAX
 from widget_api.admin_schemas import (
+    AdminBookingOut,
     AgentIn,
     AgentOut,
     AvailabilityIn,
     AvailabilityOut,
     BookingPageOut,
+    CancelBookingIn,
     ContactOut,
     FunnelOut,
     MeetingTypeIn,
@@ -120,6 +122,10 @@ def create_meeting_type(agent_id: int, body: MeetingTypeIn, actor: AdminDep, ses
         description=body.description,
         colour=body.colour,
         active=body.active,
+        min_notice_minutes=body.min_notice_minutes,
+        buffer_before_minutes=body.buffer_before_minutes,
+        buffer_after_minutes=body.buffer_after_minutes,
+        max_per_day=body.max_per_day,
     )
     return MeetingTypeOut.of(meeting_type)
 
@@ -187,6 +193,24 @@ def get_bookings(
         offset=offset,
     )
     return BookingPageOut.of(page, settings)
+
+
+@router.post("/bookings/{booking_id}/cancel", response_model=AdminBookingOut, responses=NOT_FOUND)
+def cancel_booking(
+    booking_id: int,
+    actor: AdminDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    now: NowDep,
+    body: Annotated[CancelBookingIn | None, Body()] = None,
+) -> AdminBookingOut:
+    """Cancel a booking as the agent or a manager (an agent's token: only their own), at any time: the
+    change cut-off binds the invitee's manage link only. The invitee and the agent are told by email
+    and the calendar event is removed; cancelling a cancelled booking changes nothing."""
+    booking = scoped_bookings.cancel_booking(
+        session, actor=actor, booking_id=booking_id, reason=body.reason if body else None, now=now
+    )
+    return AdminBookingOut.of(booking, settings)
 
 
 @router.get("/contacts", response_model=list[ContactOut])

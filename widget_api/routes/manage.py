@@ -19,9 +19,10 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from shared.availability.cutoff import change_deadline, changes_closed, format_deadline
 from shared.availability.service import available_days, available_slots
 from shared.booking import service as booking_service
-from shared.booking.errors import BookingNotFound
+from shared.booking.errors import BookingNotFound, ChangeCutoffPassed
 from shared.db import transaction
 from shared.errors import Conflict, InvalidInput
 from shared.models import STATUS_CANCELLED, Booking
@@ -123,7 +124,10 @@ def _render_booking(
     invitee_zone = zone(booking.invitee_timezone)
     agent = booking.agent
     is_past = booking.end_at <= now
-    can_change = booking.status != STATUS_CANCELLED and not is_past
+    # Within the agent's change cut-off the page says so instead of offering the buttons.
+    closed = booking.status != STATUS_CANCELLED and not is_past and changes_closed(booking, now=now)
+    can_change = booking.status != STATUS_CANCELLED and not is_past and not closed
+    deadline = change_deadline(booking)
     this_month = now.astimezone(invitee_zone).strftime("%Y-%m")
     last_month = (now + timedelta(days=agent.availability.horizon_days)).astimezone(invitee_zone).strftime("%Y-%m")
     if day is not None:
@@ -173,6 +177,8 @@ def _render_booking(
         ),
         is_past=is_past,
         can_change=can_change,
+        changes_closed=closed,
+        changes_until=format_deadline(deadline, booking.invitee_timezone) if deadline is not None else None,
         month=month,
         month_label=date.fromisoformat(f"{month}-01").strftime("%B %Y"),
         previous_month=_month_shift(month, -1) if month > this_month else None,
@@ -248,8 +254,20 @@ def manage_cancel(
             error=f"Please keep the reason under {MAX_REASON} characters.",
             status_code=422,
         )
-    with transaction(session):  # committed before the redirect goes out: see _redirect
-        booking_service.cancel_booking(session, booking=booking, reason=reason or None, now=now)
+    try:
+        with transaction(session):  # committed before the redirect goes out: see _redirect
+            booking_service.cancel(session, manage_token=manage_token, reason=reason or None, now=now)
+    except Conflict as error:  # the change cut-off has passed: nothing was changed
+        return _render_booking(
+            request,
+            booking=booking_service.get_booking_by_token(session, manage_token=manage_token),
+            session=session,
+            settings=settings,
+            now=now,
+            sources=sources,
+            error=f"The booking was not cancelled: {error.detail}.",
+            status_code=409,
+        )
     return _redirect(request, manage_token, "cancelled")
 
 
@@ -309,7 +327,11 @@ def manage_reschedule(
             now=now,
             sources=sources,
             day=day,
-            error=f"That time cannot be booked: {error.detail}. Please pick another.",
+            error=(
+                f"The booking was not moved: {error.detail}."
+                if isinstance(error, ChangeCutoffPassed)
+                else f"That time cannot be booked: {error.detail}. Please pick another."
+            ),
             status_code=409 if isinstance(error, Conflict) else 422,
         )
     session.commit()  # see _redirect

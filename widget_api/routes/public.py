@@ -208,7 +208,11 @@ def get_booking(manage_token: str, session: SessionDep, settings: SettingsDep) -
     return BookingOut.of(booking_service.get_booking_by_token(session, manage_token=manage_token), settings)
 
 
-@router.post("/bookings/{manage_token}/cancel", response_model=BookingOut, responses=ERRORS)
+@router.post(
+    "/bookings/{manage_token}/cancel",
+    response_model=BookingOut,
+    responses={**ERRORS, 409: {"description": "Within the agent's change cut-off of the start"}},
+)
 def cancel_booking(
     manage_token: str,
     session: SessionDep,
@@ -226,7 +230,10 @@ def cancel_booking(
 @router.post(
     "/bookings/{manage_token}/reschedule",
     response_model=BookingOut,
-    responses={**ERRORS, 409: {"description": "Slot no longer available or booking cancelled"}},
+    responses={
+        **ERRORS,
+        409: {"description": "Slot no longer available, booking cancelled, or within the change cut-off"},
+    },
 )
 def reschedule_booking(
     manage_token: str,

@@ -58,6 +58,10 @@ def create_meeting_type(
     description: str = "",
     colour: str = DEFAULT_COLOUR,
     active: bool = True,
+    min_notice_minutes: int | None = None,
+    buffer_before_minutes: int | None = None,
+    buffer_after_minutes: int | None = None,
+    max_per_day: int | None = None,
 ) -> MeetingType:
     """Add a meeting type at the end of the agent's list; InvalidMeetingType names a bad field."""
     require_can_manage_agent(actor, agent_id)
@@ -69,6 +73,10 @@ def create_meeting_type(
         description=description,
         colour=colour,
         active=active,
+        min_notice_minutes=min_notice_minutes,
+        buffer_before_minutes=buffer_before_minutes,
+        buffer_after_minutes=buffer_after_minutes,
+        max_per_day=max_per_day,
     )
 
 

@@ -9,8 +9,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from shared.accounts.permissions import Actor, require_can_manage_agent
+from shared.agents.schemas import BUFFER_MAX_MINUTES
 from shared.agents.service import get_agent
-from shared.availability.busy import BusyTimeSource, confirmed_bookings_between
+from shared.availability.busy import BusyTimeSource, booked_time, confirmed_bookings_between
+from shared.availability.engine import occupied_time
 from shared.availability.rules import Interval
 from shared.availability.service import rules_from_model
 from shared.calendars.google import service as google
@@ -72,6 +74,7 @@ def disconnect_google(
 KIND_AVAILABLE = "available"
 KIND_BOOKING = "booking"
 KIND_BUSY = "busy"
+KIND_BUFFER = "buffer"  # the buffers a booking occupies around itself (SPEC §5), drawn lighter
 
 
 @dataclass(frozen=True)
@@ -81,7 +84,7 @@ class WeekBlock:
     day: date
     start_hour: float
     end_hour: float
-    kind: str  # available | booking | busy
+    kind: str  # available | booking | busy | buffer
     label: str
     colour: str | None = None
     booking_id: int | None = None
@@ -146,8 +149,31 @@ def week_view(
             end_hour = 24.0 if window_end == time(0) else _wall_hours(window_end)
             label = f"{window_start:%H:%M}–{'24:00' if end_hour == 24.0 else f'{window_end:%H:%M}'}"
             blocks.append(WeekBlock(day, _wall_hours(window_start), end_hour, KIND_AVAILABLE, f"Available {label}"))
-    for booking in confirmed_bookings_between(session, agent_id=agent_id, start=start, end=end):
+    # Bookings just outside the week still reach into it with their buffers.
+    reach = timedelta(minutes=BUFFER_MAX_MINUTES)
+    for booking in confirmed_bookings_between(session, agent_id=agent_id, start=start - reach, end=end + reach):
         label = f"{booking.meeting_type.name}: {booking.first_name} {booking.last_name} ({booking.company_name})"
+        booked = booked_time(booking, agent.availability)
+        for side, part in (
+            ("before", Interval(booked.start - booked.buffer_before, booked.start)),
+            ("after", Interval(booked.end, booked.end + booked.buffer_after)),
+        ):
+            if part.end <= part.start:
+                continue
+            minutes = int((part.end - part.start).total_seconds() // 60)
+            for day, start_hour, end_hour in _split_by_day(part, days, zone):
+                blocks.append(
+                    WeekBlock(
+                        day,
+                        start_hour,
+                        end_hour,
+                        KIND_BUFFER,
+                        f"Buffer {side} {booking.meeting_type.name} ({minutes} min): not offered",
+                        colour=booking.meeting_type.colour,
+                        booking_id=booking.id,
+                        category=booking.meeting_type.name,
+                    )
+                )
         for day, start_hour, end_hour in _split_by_day(Interval(booking.start_at, booking.end_at), days, zone):
             blocks.append(
                 WeekBlock(
@@ -165,7 +191,7 @@ def week_view(
         calendar_busy.busy_intervals(session, agent=agent, start=start, end=end, fresh=False) if calendar_busy else []
     )
     for interval in busy:
-        for day, start_hour, end_hour in _split_by_day(interval, days, zone):
+        for day, start_hour, end_hour in _split_by_day(occupied_time(interval), days, zone):
             blocks.append(WeekBlock(day, start_hour, end_hour, KIND_BUSY, "Busy in Google Calendar"))
     # Read after the lookup: a grant found revoked just now is already marked.
     connection = google.get_connection(session, agent_id=agent_id)
