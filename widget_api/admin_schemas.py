@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StrictBool, StrictInt, StringConstraints, model_validator
 
 from shared.agents.schemas import DEFAULT_COLOUR
+from shared.models.meeting_type import DEFAULT_REMINDER_MINUTES
 from widget_api.schemas import BookingUrl, ManageUrl, MeetingTypeRef, Out, attribute
 
 
@@ -25,6 +26,16 @@ class AgentIn(BaseModel):
         description="IANA time zone, e.g. Europe/Warsaw"
     )
     role: Literal["agent", "manager"] = "agent"
+    locale: str = Field(default="en", description="Language of the agent's emails: en, pl, de, fr or es")
+
+
+class AgentPatch(BaseModel):
+    """Only the fields sent are changed; null is refused like any other bad value."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = None
+    locale: str | None = Field(default=None, description="en, pl, de, fr or es")
 
 
 class CalendarOut(Out):
@@ -43,6 +54,7 @@ class AgentOut(Out):
     booking_url: BookingUrl = Field(validation_alias=attribute("link"))
     role: str
     active: bool
+    locale: str
     calendar: CalendarOut | None = Field(validation_alias=attribute("calendar_connection"))
 
 
@@ -84,6 +96,10 @@ class MeetingTypeIn(BaseModel):
     description: str = ""
     colour: str = Field(default=DEFAULT_COLOUR, description="#rrggbb")
     active: StrictBool = True
+    reminder_minutes: list[Any] = Field(
+        default_factory=lambda: list(DEFAULT_REMINDER_MINUTES),
+        description="Minutes before the start at which the invitee is reminded: at most 5, each 0–43200, no repeats",
+    )
 
 
 class MeetingTypePatch(BaseModel):
@@ -96,6 +112,7 @@ class MeetingTypePatch(BaseModel):
     description: str | None = None
     colour: str | None = None
     active: StrictBool | None = None
+    reminder_minutes: list[Any] | None = None
 
 
 class MeetingTypeOut(Out):
@@ -107,6 +124,7 @@ class MeetingTypeOut(Out):
     colour: str
     active: bool
     position: int
+    reminder_minutes: list[int]
 
 
 class AgentRef(Out):
@@ -133,6 +151,7 @@ class AdminBookingOut(Out):
     created_at: datetime
     session_id: str | None
     visitor_id: str | None
+    locale: str
     manage_url: ManageUrl = Field(validation_alias=attribute("manage_token"))
 
 

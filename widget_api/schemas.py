@@ -138,6 +138,10 @@ class BookingIn(BaseModel):
     description: Annotated[str, StringConstraints(max_length=2000)] = ""
     visitor_id: Identifier | None = None
     session_id: Identifier | None = None
+    locale: str | None = Field(
+        default=None,
+        description="The invitee's language (en, pl, de, fr, es), e.g. the widget's; unknown or missing: en",
+    )
 
 
 class BookingCreated(Out):
@@ -168,6 +172,7 @@ class BookingOut(Out):
     email: str
     description: str
     cancel_reason: str | None
+    locale: str = Field(description="The language of the invitee's emails and manage page")
     manage_url: ManageUrl = Field(validation_alias=attribute("manage_token"))
     ics_url: IcsUrl = Field(validation_alias=attribute("manage_token"))
 

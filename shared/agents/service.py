@@ -14,11 +14,12 @@ from shared.agents.bookable import bookable_clause, is_bookable
 from shared.agents.errors import (
     AgentNotFound,
     EmailTaken,
+    InvalidAgent,
     InvalidMeetingType,
     LinkNotFound,
     MeetingTypeNotFound,
 )
-from shared.agents.schemas import DEFAULT_COLOUR, AvailabilityInput, MeetingTypeChanges
+from shared.agents.schemas import DEFAULT_COLOUR, AgentChanges, AvailabilityInput, MeetingTypeChanges
 from shared.agents.validation import (
     check_active,
     check_agent,
@@ -27,7 +28,9 @@ from shared.agents.validation import (
     check_description,
     check_duration,
     check_name,
+    check_reminder_minutes,
 )
+from shared.locales import DEFAULT_LOCALE, check_locale
 from shared.models import (
     PREDEFINED_MEETING_TYPES,
     Agent,
@@ -35,6 +38,7 @@ from shared.models import (
     MeetingType,
 )
 from shared.models.agent import AVAILABILITY_DEFAULTS, DEFAULT_WEEKLY, ROLE_AGENT
+from shared.models.meeting_type import DEFAULT_REMINDER_MINUTES
 from shared.timezones import validate_timezone
 
 
@@ -51,18 +55,28 @@ def create_agent(
     timezone: str,
     role: str = ROLE_AGENT,
     password_hash: str | None = None,
+    locale: str = DEFAULT_LOCALE,
 ) -> Agent:
     """Create an agent with default availability (Mon–Fri 09:00–17:00) and the predefined meeting types.
 
-    InvalidAgent for a missing name, a malformed email or an unknown role; EmailTaken when an agent
-    already has this email (any case).
+    InvalidAgent for a missing name, a malformed email or an unknown role; InvalidInput for a locale
+    outside shared.locales; EmailTaken when an agent already has this email (any case).
     """
     name, email = check_agent(name=name, email=email, role=role)
+    locale = check_locale(locale)
     validate_timezone(timezone)
     # Case-insensitive: Ada@Example.com and ada@example.com are one mailbox in practice.
     if session.scalar(select(Agent.id).where(func.lower(Agent.email) == email.lower())) is not None:
         raise EmailTaken()
-    agent = Agent(name=name, email=email, timezone=timezone, role=role, link=new_link(), password_hash=password_hash)
+    agent = Agent(
+        name=name,
+        email=email,
+        timezone=timezone,
+        role=role,
+        locale=locale,
+        link=new_link(),
+        password_hash=password_hash,
+    )
     agent.availability = Availability(
         timezone=timezone,
         weekly={day: [list(w) for w in windows] for day, windows in DEFAULT_WEEKLY.items()},
@@ -92,6 +106,23 @@ def get_agent_by_link(session: Session, *, link: str) -> Agent:
     agent = session.scalar(select(Agent).where(Agent.link == link, Agent.active.is_(True)))
     if agent is None:
         raise LinkNotFound()
+    return agent
+
+
+def update_agent(session: Session, *, agent_id: int, changes: AgentChanges) -> Agent:
+    """Change an agent's own settings (name, locale); all are checked before any is applied."""
+    agent = get_agent(session, agent_id=agent_id)
+    checks = {
+        "name": lambda value: check_agent(name=value, email=agent.email, role=agent.role)[0],
+        "locale": check_locale,
+    }
+    unknown = sorted(set(changes) - set(checks))
+    if unknown:
+        raise InvalidAgent(f"unknown field {unknown[0]!r}; editable: {', '.join(checks)}")
+    checked = {key: checks[key](value) for key, value in changes.items()}
+    for key, value in checked.items():
+        setattr(agent, key, value)
+    session.flush()
     return agent
 
 
@@ -185,8 +216,12 @@ def create_meeting_type(
     description: str = "",
     colour: str = DEFAULT_COLOUR,
     active: bool = True,
+    reminder_minutes: Sequence[int] = DEFAULT_REMINDER_MINUTES,
 ) -> MeetingType:
-    """Add a meeting type at the end of the agent's list. InvalidMeetingType names a bad field."""
+    """Add a meeting type at the end of the agent's list. InvalidMeetingType names a bad field.
+
+    `reminder_minutes`: when the invitee is reminded, minutes before the start (a day and an hour
+    unless told otherwise)."""
     get_agent(session, agent_id=agent_id)
     meeting_type = MeetingType(
         agent_id=agent_id,
@@ -195,6 +230,7 @@ def create_meeting_type(
         description=check_description(description),
         colour=check_colour(colour),
         active=check_active(active),
+        reminder_minutes=check_reminder_minutes(list(reminder_minutes)),
         position=_next_position(session, agent_id=agent_id),
     )
     session.add(meeting_type)
@@ -215,6 +251,7 @@ _CHECKS = {
     "description": check_description,
     "colour": check_colour,
     "active": check_active,
+    "reminder_minutes": check_reminder_minutes,
 }
 
 

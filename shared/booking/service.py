@@ -35,6 +35,7 @@ from shared.booking.errors import (
 )
 from shared.booking.schemas import BookingRequest
 from shared.contacts.service import identify_contact, record_event
+from shared.locales import resolve_locale
 from shared.models import (
     STATUS_CANCELLED,
     STATUS_CONFIRMED,
@@ -241,6 +242,7 @@ def _write_booking(
         request_fingerprint=fingerprint,
         session_id=request.session_id,
         visitor_id=request.visitor_id,
+        locale=resolve_locale(request.locale),
     )
     if created_at is not None:
         booking.created_at = booking.updated_at = created_at

@@ -38,6 +38,8 @@ class Booking(Base):
     start_at: Mapped[datetime] = mapped_column(UTCDateTime)
     end_at: Mapped[datetime] = mapped_column(UTCDateTime)
     invitee_timezone: Mapped[str] = mapped_column(String(64))
+    # The language of the invitee's emails and manage page (shared.locales): from the widget, "en" otherwise.
+    locale: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
     first_name: Mapped[str] = mapped_column(String(100))
     last_name: Mapped[str] = mapped_column(String(100))
     company_name: Mapped[str] = mapped_column(String(100))

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.models.base import Base, UTCDateTime, utcnow
@@ -13,6 +13,10 @@ PREDEFINED_MEETING_TYPES: tuple[tuple[str, int, str, str], ...] = (
     ("Onboarding", 45, "Set-up help for new customers: accounts, integrations, first steps.", "#16a34a"),
     ("Assistance", 15, "A quick call to solve one problem.", "#f59e0b"),
 )
+
+# Reminders of a new meeting type: minutes before the start (a day, and an hour). Types that existed
+# before reminders have none (the migration's server default).
+DEFAULT_REMINDER_MINUTES: tuple[int, ...] = (1440, 60)
 
 
 class MeetingType(Base):
@@ -26,6 +30,10 @@ class MeetingType(Base):
     colour: Mapped[str] = mapped_column(String(16), default="#2563eb")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
+    # When the invitee is reminded: minutes before the start, largest first (shared.agents.validation).
+    reminder_minutes: Mapped[list[int]] = mapped_column(
+        JSON, default=lambda: list(DEFAULT_REMINDER_MINUTES), server_default="[]"
+    )
     # Soft delete: bookings keep pointing at the type they were made for.
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

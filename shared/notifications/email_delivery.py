@@ -30,7 +30,12 @@ from sqlalchemy.orm import Session
 from shared.db import session_scope
 from shared.errors import InvalidInput
 from shared.models import STATUS_CANCELLED, Agent, Booking, EmailMessage, OutboxJob
-from shared.notifications.emails import RenderedEmail, render_agent_notice, render_booking_email
+from shared.notifications.emails import (
+    RenderedEmail,
+    render_agent_notice,
+    render_booking_email,
+    render_reminder_email,
+)
 from shared.notifications.smtp import SmtpConfig, build_mime, mail_domain, parse_smtp_url, send_mime
 from shared.outbox.contract import JobContext, PermanentFailure, RetryLater
 
@@ -117,6 +122,29 @@ def handle_booking_email(context: JobContext, job: OutboxJob) -> None:
         return render_booking_email(
             booking, event=event, recipient=recipient, settings=context.settings, now=context.clock()
         )
+
+    deliver_email(context, job, compose, booking_id=booking_id)
+
+
+def handle_reminder_email(context: JobContext, job: OutboxJob) -> None:
+    """Kind "email.reminder": payload {booking_id, minutes, sequence} (shared.notifications.reminders).
+
+    Nothing is sent for a booking cancelled or moved since the reminder was planned (the move planned
+    its own), nor once the call has started (a worker that was down for hours sends no stale ones).
+    """
+    payload: dict[str, Any] = job.payload
+    booking_id = payload.get("booking_id")
+    sequence = payload.get("sequence")
+    if not isinstance(booking_id, int) or not isinstance(sequence, int) or not isinstance(payload.get("minutes"), int):
+        raise PermanentFailure(f"malformed email.reminder payload: {payload!r}")
+
+    def compose(session: Session) -> RenderedEmail | None:
+        booking = session.get(Booking, booking_id)
+        if booking is None or booking.status == STATUS_CANCELLED or booking.sequence != sequence:
+            return None
+        if context.clock() >= booking.start_at:
+            return None
+        return render_reminder_email(booking, settings=context.settings)
 
     deliver_email(context, job, compose, booking_id=booking_id)
 

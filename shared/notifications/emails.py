@@ -18,25 +18,17 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from shared.models import Agent, Booking
 from shared.notifications.errors import UnknownEmailTemplate
+from shared.notifications.i18n import format_when, translator
 from shared.notifications.ics import IcsMethod, booking_ics
 from shared.settings import Settings
-from shared.timezones import zone
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 
 Recipient = Literal["agent", "invitee"]
 BookingEmailEvent = Literal["created", "cancelled", "rescheduled"]
+# Subjects, headings and labels: shared.notifications.i18n, in the recipient's language (the
+# booking's `locale` for the invitee, the agent's own `locale` for the agent).
 
-AGENT_SUBJECTS: dict[str, str] = {
-    "created": "New call scheduled: {type} with {first} {last}",
-    "cancelled": "Call cancelled: {type} with {first} {last}",
-    "rescheduled": "Call rescheduled: {type} with {first} {last}",
-}
-INVITEE_SUBJECTS: dict[str, str] = {
-    "created": "Confirmed: {type} with {agent}",
-    "cancelled": "Cancelled: {type} with {agent}",
-    "rescheduled": "Rescheduled: {type} with {agent}",
-}
 # Agent notices other channels can send ("email.agent_notice" jobs): template name -> subject.
 NOTICE_SUBJECTS: dict[str, str] = {
     "calendar_reconnect": "Reconnect your Google Calendar to keep bookings in sync",
@@ -71,16 +63,6 @@ def header_text(value: str) -> str:
     return re.sub(r"[\x00-\x1f\x7f]+", " ", value).strip()
 
 
-def format_when(start: datetime, end: datetime, timezone: str) -> str:
-    """'Tuesday, 2 June 2026, 09:00–09:30 (Europe/Warsaw, UTC+02:00)' in the given zone."""
-    local_start = start.astimezone(zone(timezone))
-    local_end = end.astimezone(zone(timezone))
-    offset = local_start.strftime("%z")
-    day = f"{local_start:%A}, {local_start.day} {local_start:%B %Y}"
-    end_text = f"{local_end:%H:%M}" if local_end.date() == local_start.date() else f"{local_end:%d %b %H:%M}"
-    return f"{day}, {local_start:%H:%M}–{end_text} ({timezone}, UTC{offset[:3]}:{offset[3:]})"
-
-
 def render_booking_email(
     booking: Booking,
     *,
@@ -89,29 +71,20 @@ def render_booking_email(
     settings: Settings,
     now: datetime,
 ) -> RenderedEmail:
-    """The email one recipient gets for one change of a booking, with its .ics invitation."""
+    """The email one recipient gets for one change of a booking, with its .ics invitation, in the
+    recipient's language and time zone."""
     agent = booking.agent
     to_agent = recipient == "agent"
     timezone = agent.timezone if to_agent else booking.invitee_timezone
+    locale = agent.locale if to_agent else booking.locale
+    t = translator(locale)
     manage_url = None if to_agent else settings.manage_url(booking.manage_token)
     method: IcsMethod = "CANCEL" if event == "cancelled" else "REQUEST"
-    names = {
-        "type": booking.meeting_type.name,
-        "first": booking.first_name,
-        "last": booking.last_name,
-        "agent": agent.name,
-    }
-    subject = (AGENT_SUBJECTS if to_agent else INVITEE_SUBJECTS)[event].format(**names)
-    context: dict[str, Any] = {
+    subject = t(f"subject.{recipient}.{event}", **_names(booking))
+    context = {
+        **_context(booking, settings=settings, timezone=timezone, locale=locale, subject=subject),
         "event": event,
-        "booking": booking,
-        "agent": agent,
-        "meeting_type": booking.meeting_type,
-        "when": format_when(booking.start_at, booking.end_at, timezone),
-        "timezone": timezone,
         "manage_url": manage_url,
-        "booking_url": settings.booking_url(agent.link) if agent.active else None,
-        "subject": header_text(subject),
     }
     template = "booking_agent" if to_agent else "booking_invitee"
     environment = template_environment()
@@ -126,6 +99,70 @@ def render_booking_email(
     )
 
 
+def _names(booking: Booking) -> dict[str, str]:
+    return {
+        "type": booking.meeting_type.name,
+        "first": booking.first_name,
+        "last": booking.last_name,
+        "agent": booking.agent.name,
+    }
+
+
+def _context(booking: Booking, *, settings: Settings, timezone: str, locale: str, subject: str) -> dict[str, Any]:
+    """What every booking email template reads: the booking, `t` in the recipient's language, and
+    when/where in their zone."""
+    agent = booking.agent
+    return {
+        "booking": booking,
+        "agent": agent,
+        "meeting_type": booking.meeting_type,
+        "t": translator(locale),
+        "lang": locale,
+        "when": format_when(booking.start_at, booking.end_at, timezone, locale),
+        "timezone": timezone,
+        "where": booking_where(booking),
+        "booking_url": settings.booking_url(agent.link) if agent.active else None,
+        "subject": header_text(subject),
+    }
+
+
+def booking_where(booking: Booking) -> dict[str, str | None]:
+    """Where the call happens, for the emails' "Where" / "Join" lines: {"place", "join_url"}.
+
+    Hook for the meeting locations of SPEC §14 (`location`, `join_url` on the booking): until a
+    booking carries them, both are None and the lines are left out.
+    """
+    place = getattr(booking, "location_text", None)
+    join_url = getattr(booking, "join_url", None)
+    return {
+        "place": place if isinstance(place, str) and place else None,
+        "join_url": join_url if isinstance(join_url, str) and join_url else None,
+    }
+
+
+def render_reminder_email(booking: Booking, *, settings: Settings) -> RenderedEmail:
+    """The reminder the invitee gets before the call: when (their zone), where / join link, and the
+    manage link, in the booking's language. No invitation: the confirmation carried it."""
+    t = translator(booking.locale)
+    subject = t("subject.invitee.reminder", **_names(booking))
+    context = {
+        **_context(
+            booking, settings=settings, timezone=booking.invitee_timezone, locale=booking.locale, subject=subject
+        ),
+        "event": "reminder",
+        "manage_url": settings.manage_url(booking.manage_token),
+    }
+    environment = template_environment()
+    return RenderedEmail(
+        to_address=booking.email,
+        to_name=header_text(f"{booking.first_name} {booking.last_name}"),
+        subject=header_text(subject),
+        text_body=environment.get_template("booking_reminder.txt").render(context),
+        html_body=environment.get_template("booking_reminder.html").render(context),
+        reply_to=booking.agent.email,
+    )
+
+
 def render_agent_notice(agent: Agent, *, template: str, context: dict[str, Any], settings: Settings) -> RenderedEmail:
     """A notice to an agent about their account (e.g. 'reconnect your calendar'); no invitation."""
     if template not in NOTICE_SUBJECTS:
@@ -133,6 +170,8 @@ def render_agent_notice(agent: Agent, *, template: str, context: dict[str, Any],
     subject = header_text(NOTICE_SUBJECTS[template])
     values: dict[str, Any] = {
         "agent": agent,
+        "t": translator(agent.locale),
+        "lang": agent.locale,
         "dashboard_url": settings.dashboard_url,
         "subject": subject,
         "context": context,

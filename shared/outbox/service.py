@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, or_, select, update
+from sqlalchemy import Table, and_, delete, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -104,6 +104,17 @@ def enqueue_many(session: Session, jobs: Sequence[PlannedJob], *, now: datetime)
     # JSON payloads in the cache key); RETURNING makes SQLAlchemy send it as one multi-row INSERT
     # ("insertmanyvalues") instead of one execution per row in a psycopg pipeline.
     session.execute(_insert_jobs(session.get_bind().dialect.name), rows)
+
+
+def drop_pending_jobs(session: Session, *, booking_id: int, kind: str) -> int:
+    """Delete the booking's jobs of this kind that no worker has taken yet (e.g. reminders of a
+    cancelled booking); returns how many. A job already running is left to its handler."""
+    result = session.execute(
+        delete(OutboxJob)
+        .where(OutboxJob.booking_id == booking_id, OutboxJob.kind == kind, OutboxJob.status == JOB_PENDING)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 def _is_due(now: datetime) -> ColumnElement[bool]:

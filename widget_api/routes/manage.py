@@ -25,7 +25,7 @@ from shared.booking.errors import BookingNotFound
 from shared.db import transaction
 from shared.errors import Conflict, InvalidInput
 from shared.models import STATUS_CANCELLED, Booking
-from shared.notifications.emails import format_when
+from shared.notifications.i18n import format_day, format_moment, format_when, translator
 from shared.timezones import zone
 from widget_api.deps import BusySourcesDep, NowDep, SessionDep, SettingsDep
 
@@ -46,10 +46,8 @@ PAGE_HEADERS = {
         "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
     ),
 }
-NOTICES = {
-    "cancelled": "Your booking is cancelled. We let the other side know.",
-    "rescheduled": "Your booking was moved. We sent the updated invitation by email.",
-}
+# What a change just did, shown after its redirect: catalog keys (shared.notifications.i18n).
+NOTICES = {"cancelled": "manage.notice.cancelled", "rescheduled": "manage.notice.rescheduled"}
 
 
 @lru_cache(maxsize=1)
@@ -120,7 +118,10 @@ def _render_booking(
     error: str | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
+    """The page in the booking's language (`locale`) and the invitee's zone; `notice` and `error`
+    arrive already in that language (see `_t`)."""
     invitee_zone = zone(booking.invitee_timezone)
+    locale = booking.locale
     agent = booking.agent
     is_past = booking.end_at <= now
     can_change = booking.status != STATUS_CANCELLED and not is_past
@@ -147,7 +148,7 @@ def _render_booking(
             slots = [
                 {
                     "value": slot.start.astimezone(UTC).isoformat(),
-                    "label": slot.start.astimezone(invitee_zone).strftime("%H:%M"),
+                    "label": slot.start.astimezone(invitee_zone).strftime("%H:%M"),  # 24-hour in every language
                 }
                 for slot in available_slots(
                     session,
@@ -166,19 +167,23 @@ def _render_booking(
         booking=booking,
         agent=agent,
         meeting_type=booking.meeting_type,
-        when=format_when(booking.start_at, booking.end_at, booking.invitee_timezone),
+        t=translator(locale),
+        lang=locale,
+        when=format_when(booking.start_at, booking.end_at, booking.invitee_timezone, locale),
         cancelled=booking.status == STATUS_CANCELLED,
         cancelled_at=(
-            booking.cancelled_at.astimezone(invitee_zone).strftime("%d %B %Y, %H:%M") if booking.cancelled_at else None
+            format_moment(booking.cancelled_at.astimezone(invitee_zone), "dd MMMM y, HH:mm", locale)
+            if booking.cancelled_at
+            else None
         ),
         is_past=is_past,
         can_change=can_change,
         month=month,
-        month_label=date.fromisoformat(f"{month}-01").strftime("%B %Y"),
+        month_label=format_day(date.fromisoformat(f"{month}-01"), "LLLL y", locale),
         previous_month=_month_shift(month, -1) if month > this_month else None,
         next_month=_month_shift(month, 1) if month < last_month else None,
-        days=[{"iso": d.isoformat(), "label": d.strftime("%a %d %b"), "selected": d == day} for d in days],
-        day_label=day.strftime("%A, %d %B %Y") if day else None,
+        days=[{"iso": d.isoformat(), "label": format_day(d, "EEE dd MMM", locale), "selected": d == day} for d in days],
+        day_label=format_day(day, "EEEE, dd MMMM y", locale) if day else None,
         selected_day=day.isoformat() if day else None,
         slots=slots,
         page_url=page_url,
@@ -191,7 +196,13 @@ def _render_booking(
 
 
 def _not_found() -> HTMLResponse:
-    return _page("not_found.html", status_code=404)
+    # No booking, so no language to speak: English.
+    return _page("not_found.html", status_code=404, t=translator("en"), lang="en")
+
+
+def _t(booking: Booking, key: str, **values: Any) -> str:
+    """A message of the page in the booking's language."""
+    return translator(booking.locale)(key, **values)
 
 
 @router.get("/manage/{manage_token}", response_class=HTMLResponse, name="manage_page")
@@ -218,7 +229,7 @@ def manage_page(
         sources=sources,
         month=month,
         day=_parse_day(date),
-        notice=NOTICES.get(done or ""),
+        notice=_t(booking, key) if (key := NOTICES.get(done or "")) else None,
     )
 
 
@@ -245,7 +256,7 @@ def manage_cancel(
             settings=settings,
             now=now,
             sources=sources,
-            error=f"Please keep the reason under {MAX_REASON} characters.",
+            error=_t(booking, "manage.error.reason_too_long", max=MAX_REASON),
             status_code=422,
         )
     with transaction(session):  # committed before the redirect goes out: see _redirect
@@ -281,7 +292,7 @@ def manage_reschedule(
             now=now,
             sources=sources,
             day=day,
-            error="Please pick one of the free times below.",
+            error=_t(booking, "manage.error.pick_time"),
             status_code=422,
         )
     if booking.status == STATUS_CANCELLED:
@@ -292,7 +303,7 @@ def manage_reschedule(
             settings=settings,
             now=now,
             sources=sources,
-            error="This booking is cancelled, so it cannot be rescheduled. Book a new time instead.",
+            error=_t(booking, "manage.error.cancelled"),
             status_code=409,
         )
     try:
@@ -309,7 +320,7 @@ def manage_reschedule(
             now=now,
             sources=sources,
             day=day,
-            error=f"That time cannot be booked: {error.detail}. Please pick another.",
+            error=_t(booking, "manage.error.not_bookable", reason=error.detail),
             status_code=409 if isinstance(error, Conflict) else 422,
         )
     session.commit()  # see _redirect
