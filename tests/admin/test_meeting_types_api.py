@@ -49,6 +49,7 @@ def test_create_appends_at_the_end_and_lists_inactive_types(
         "colour": "#aa00ff",
         "active": False,
         "position": 3,
+        "reminder_minutes": [1440, 60],  # a new type reminds a day and an hour before
     }
     assert _names(client, agent_id, admin_headers) == ["Demo", "Onboarding", "Assistance", "Deep dive <API>"]
     # Inactive: listed for the admin, not offered in the widget.
