@@ -96,7 +96,8 @@ class MeetingTypeIn(BaseModel):
     description: str = ""
     colour: str = Field(default=DEFAULT_COLOUR, description="#rrggbb")
     active: StrictBool = True
-    reminder_minutes: list[Any] = Field(
+    # Any: the service checks the list and names what is wrong (shared.agents.validation).
+    reminder_minutes: Any = Field(
         default_factory=lambda: list(DEFAULT_REMINDER_MINUTES),
         description="Minutes before the start at which the invitee is reminded: at most 5, each 0–43200, no repeats",
     )
@@ -112,7 +113,7 @@ class MeetingTypePatch(BaseModel):
     description: str | None = None
     colour: str | None = None
     active: StrictBool | None = None
-    reminder_minutes: list[Any] | None = None
+    reminder_minutes: Any = None
 
 
 class MeetingTypeOut(Out):
