@@ -230,7 +230,7 @@ def create_meeting_type(
         description=check_description(description),
         colour=check_colour(colour),
         active=check_active(active),
-        reminder_minutes=check_reminder_minutes(list(reminder_minutes)),
+        reminder_minutes=check_reminder_minutes(reminder_minutes),
         position=_next_position(session, agent_id=agent_id),
     )
     session.add(meeting_type)
