@@ -9,8 +9,8 @@ over the next 30 days and 200,000 done jobs (the history) are written by one set
 `shared.outbox.service.claim_due_jobs` (the lease clean-up UPDATE, then `SELECT … FOR UPDATE SKIP
 LOCKED` and the UPDATE of the claimed rows), batch 20, rolled back so every claim sees the same
 queue (one session, as a worker has). Measured with the due jobs waiting and with none due (an idle
-worker's poll), then again without the partial indexes of migration 0006 (only the older (status, next_attempt_at) index), to
-show what they are for.
+worker's poll), then again without the partial indexes of migration 0006 (only the older
+(status, next_attempt_at) index), to show what they are for.
 """
 
 from __future__ import annotations

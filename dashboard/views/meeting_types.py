@@ -9,8 +9,29 @@ from dashboard.components import runtime
 from dashboard.components.pickers import pick_agent
 from dashboard.components.text import md
 from shared.accounts.scoped import agents as scoped_agents
-from shared.agents.schemas import DEFAULT_COLOUR, DURATION_RANGE, MeetingTypeChanges
+from shared.agents.schemas import (
+    DEFAULT_COLOUR,
+    DURATION_RANGE,
+    MAX_REMINDERS,
+    REMINDER_MAX_MINUTES,
+    MeetingTypeChanges,
+)
 from shared.models import MeetingType
+from shared.models.meeting_type import DEFAULT_REMINDER_MINUTES
+
+REMINDERS_LABEL = "Reminders (minutes before the start, comma-separated; empty: none)"
+REMINDERS_HELP = (
+    f"At most {MAX_REMINDERS}, each up to {REMINDER_MAX_MINUTES} (30 days): 1440 = a day before, 60 = an hour "
+    "before. The invitee gets each reminder by email, in the language they booked in."
+)
+
+
+def parse_minutes(value: str) -> list[object]:
+    """'1440, 60' → [1440, 60]; what is not a whole number is passed on as typed, for the service to
+    refuse with its reason."""
+    parts = [part.strip() for part in value.split(",") if part.strip()]
+    return [int(part) if part.lstrip("-").isdigit() else part for part in parts]
+
 
 user = runtime.user()
 st.title("Meeting types")
@@ -27,6 +48,7 @@ with runtime.db() as session:
             "description": m.description,
             "colour": m.colour,
             "active": m.active,
+            "reminder_minutes": list(m.reminder_minutes or []),
         }
         for m in scoped_agents.list_meeting_types(session, actor=user, agent_id=agent_id)
     ]
@@ -43,6 +65,7 @@ if types:
                 "name": t["name"],
                 "minutes": t["duration_minutes"],
                 "active": t["active"],
+                "reminders": ", ".join(str(m) for m in t["reminder_minutes"]) or "none",
                 "colour": t["colour"],
                 "description": t["description"],
             }
@@ -73,6 +96,12 @@ for index, item in enumerate(types):
             )
             colour = st.color_picker("Colour", value=item["colour"], key=f"type_colour_{type_id}")
             active = st.checkbox("Active (offered in the widget)", value=item["active"], key=f"type_active_{type_id}")
+            reminders = st.text_input(
+                REMINDERS_LABEL,
+                value=", ".join(str(m) for m in item["reminder_minutes"]),
+                key=f"type_reminders_{type_id}",
+                help=REMINDERS_HELP,
+            )
             if st.form_submit_button("Save changes", type="primary"):
                 changes: MeetingTypeChanges = {
                     "name": name,
@@ -80,6 +109,7 @@ for index, item in enumerate(types):
                     "description": description,
                     "colour": colour,
                     "active": active,
+                    "reminder_minutes": parse_minutes(reminders),
                 }
 
                 def update(
@@ -130,6 +160,12 @@ with st.form(f"create_type_{agent_id}", clear_on_submit=False):
     new_description = st.text_area("Description", key="new_type_description", max_chars=2000)
     new_colour = st.color_picker("Colour", value=DEFAULT_COLOUR, key="new_type_colour")
     new_active = st.checkbox("Active (offered in the widget)", value=True, key="new_type_active")
+    new_reminders = st.text_input(
+        REMINDERS_LABEL,
+        value=", ".join(str(m) for m in DEFAULT_REMINDER_MINUTES),
+        key="new_type_reminders",
+        help=REMINDERS_HELP,
+    )
     if st.form_submit_button("Create meeting type", type="primary"):
         runtime.act(
             lambda session: scoped_agents.create_meeting_type(
@@ -141,6 +177,7 @@ with st.form(f"create_type_{agent_id}", clear_on_submit=False):
                 description=new_description,
                 colour=new_colour,
                 active=new_active,
+                reminder_minutes=parse_minutes(new_reminders),
             ),
             success="Meeting type created.",
         )
