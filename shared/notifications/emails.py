@@ -127,17 +127,18 @@ def _context(booking: Booking, *, settings: Settings, timezone: str, locale: str
 
 
 def booking_where(booking: Booking) -> dict[str, str | None]:
-    """Where the call happens, for the emails' "Where" / "Join" lines: {"place", "join_url"}.
+    """Where the call happens, for the reminder's "Where" / "Join" lines: {"place", "join_url"}.
 
-    Hook for the meeting locations of SPEC §14 (`location`, `join_url` on the booking): until a
-    booking carries them, both are None and the lines are left out.
+    HOOK for the meeting locations of SPEC §14 (branch loc16: `location_kind`, `location_value` and
+    `join_url` on the booking, `location_rows` in this module). Read with getattr so this works
+    before and after that merge; after it, this should become the reminder's use of `location_rows`.
+    Until a booking carries them both are None and the lines are left out.
     """
-    place = getattr(booking, "location_text", None)
+    kind = getattr(booking, "location_kind", None)
+    value = getattr(booking, "location_value", None)
     join_url = getattr(booking, "join_url", None)
-    return {
-        "place": place if isinstance(place, str) and place else None,
-        "join_url": join_url if isinstance(join_url, str) and join_url else None,
-    }
+    place = value if kind in ("in_person", "phone") and isinstance(value, str) and value else None
+    return {"place": place, "join_url": join_url if isinstance(join_url, str) and join_url else None}
 
 
 def render_reminder_email(booking: Booking, *, settings: Settings) -> RenderedEmail:
