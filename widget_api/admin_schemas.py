@@ -76,6 +76,21 @@ class AvailabilityOut(Out):
     overrides: list[dict[str, Any]]
 
 
+class LocationIn(BaseModel):
+    """Where the call happens (SPEC §14): `value` is the agent's phone (or null: the agent calls the
+    invitee), the https URL of a `link`, the address of `in_person`; null for google_meet and none."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: str = Field(description="google_meet, phone, link, in_person or none")
+    value: str | None = None
+
+
+class LocationOut(Out):
+    kind: str
+    value: str | None
+
+
 class MeetingTypeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -84,6 +99,7 @@ class MeetingTypeIn(BaseModel):
     description: str = ""
     colour: str = Field(default=DEFAULT_COLOUR, description="#rrggbb")
     active: StrictBool = True
+    location: LocationIn | None = Field(default=None, description="Default: {kind: none}")
 
 
 class MeetingTypePatch(BaseModel):
@@ -96,6 +112,7 @@ class MeetingTypePatch(BaseModel):
     description: str | None = None
     colour: str | None = None
     active: StrictBool | None = None
+    location: LocationIn | None = None
 
 
 class MeetingTypeOut(Out):
@@ -107,6 +124,7 @@ class MeetingTypeOut(Out):
     colour: str
     active: bool
     position: int
+    location: LocationOut
 
 
 class AgentRef(Out):
@@ -127,6 +145,7 @@ class AdminBookingOut(Out):
     last_name: str
     company_name: str
     email: str
+    phone: str | None
     description: str
     cancel_reason: str | None
     cancelled_at: datetime | None

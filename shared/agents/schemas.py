@@ -54,3 +54,4 @@ class MeetingTypeChanges(TypedDict, total=False):
     description: str
     colour: str
     active: bool
+    location: Mapping[str, Any]  # {"kind", "value"}: shared.agents.locations

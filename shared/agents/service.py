@@ -18,6 +18,7 @@ from shared.agents.errors import (
     LinkNotFound,
     MeetingTypeNotFound,
 )
+from shared.agents.locations import NO_LOCATION, check_location_for_agent
 from shared.agents.schemas import DEFAULT_COLOUR, AvailabilityInput, MeetingTypeChanges
 from shared.agents.validation import (
     check_active,
@@ -185,9 +186,13 @@ def create_meeting_type(
     description: str = "",
     colour: str = DEFAULT_COLOUR,
     active: bool = True,
+    location: object = None,
 ) -> MeetingType:
-    """Add a meeting type at the end of the agent's list. InvalidMeetingType names a bad field."""
+    """Add a meeting type at the end of the agent's list. InvalidMeetingType names a bad field.
+
+    `location`: `{"kind", "value"}` (shared.agents.locations; None: `none`)."""
     get_agent(session, agent_id=agent_id)
+    place = NO_LOCATION if location is None else check_location_for_agent(session, agent_id=agent_id, raw=location)
     meeting_type = MeetingType(
         agent_id=agent_id,
         name=check_name(name),
@@ -196,6 +201,8 @@ def create_meeting_type(
         colour=check_colour(colour),
         active=check_active(active),
         position=_next_position(session, agent_id=agent_id),
+        location_kind=place.kind,
+        location_value=place.value,
     )
     session.add(meeting_type)
     session.flush()
@@ -223,12 +230,19 @@ def update_meeting_type(
 ) -> MeetingType:
     """Change only the given fields; all are checked before any is applied."""
     meeting_type = get_meeting_type(session, meeting_type_id=meeting_type_id, agent_id=agent_id)
-    unknown = sorted(set(changes) - set(_CHECKS))
+    unknown = sorted(set(changes) - set(_CHECKS) - {"location"})
     if unknown:
-        raise InvalidMeetingType(f"unknown field {unknown[0]!r}; editable: {', '.join(_CHECKS)}")
-    checked = {key: _CHECKS[key](value) for key, value in changes.items()}
+        raise InvalidMeetingType(f"unknown field {unknown[0]!r}; editable: {', '.join(_CHECKS)}, location")
+    checked = {key: _CHECKS[key](value) for key, value in changes.items() if key != "location"}
+    place = (
+        check_location_for_agent(session, agent_id=meeting_type.agent_id, raw=changes["location"])
+        if "location" in changes
+        else None
+    )
     for key, value in checked.items():
         setattr(meeting_type, key, value)
+    if place is not None:
+        meeting_type.location_kind, meeting_type.location_value = place.kind, place.value
     session.flush()
     return meeting_type
 

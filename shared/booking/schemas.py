@@ -20,6 +20,7 @@ class BookingRequest:
     description: str
     visitor_id: str | None = None
     session_id: str | None = None
+    phone: str | None = None
 
     def fingerprint(self) -> str:
         """A stable hash of what was asked, to tell an honest retry from a reused Idempotency-Key."""
@@ -27,4 +28,6 @@ class BookingRequest:
         data["start"] = self.start.isoformat()
         data.pop("visitor_id")
         data.pop("session_id")
+        if data["phone"] is None:
+            data.pop("phone")  # fingerprints of bookings made before phones existed stay valid
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()

@@ -37,6 +37,7 @@ INVITEE_SUBJECTS: dict[str, str] = {
     "cancelled": "Cancelled: {type} with {agent}",
     "rescheduled": "Rescheduled: {type} with {agent}",
 }
+JOINING_DETAILS_SUBJECT = "Joining details: {type} with {agent}"
 # Agent notices other channels can send ("email.agent_notice" jobs): template name -> subject.
 NOTICE_SUBJECTS: dict[str, str] = {
     "calendar_reconnect": "Reconnect your Google Calendar to keep bookings in sync",
@@ -81,6 +82,48 @@ def format_when(start: datetime, end: datetime, timezone: str) -> str:
     return f"{day}, {local_start:%H:%M}–{end_text} ({timezone}, UTC{offset[:3]}:{offset[3:]})"
 
 
+@dataclass(frozen=True)
+class LocationRow:
+    """One line of where / how to join, as the emails show it (`url`: made a link in HTML)."""
+
+    label: str
+    text: str
+    url: str | None = None
+
+
+def _tel(number: str) -> str:
+    return "tel:" + "".join(ch for ch in number if ch.isdigit() or ch == "+")
+
+
+def location_rows(booking: Booking, *, recipient: Recipient) -> list[LocationRow]:
+    """Where the call happens and how to join, told to the invitee or to the agent (SPEC §14)."""
+    to_agent = recipient == "agent"
+    invitee = f"{booking.first_name} {booking.last_name}".strip()
+    kind, value = booking.location_kind, booking.location_value
+    rows: list[LocationRow] = []
+    if kind == "google_meet":
+        if booking.join_url:
+            rows.append(LocationRow("Join", f"Google Meet: {booking.join_url}", booking.join_url))
+        else:
+            rows.append(LocationRow("Join", "Google Meet (the link follows in a separate email)"))
+    elif kind == "link" and value:
+        rows.append(LocationRow("Join", value, value))
+    elif kind == "in_person" and value:
+        rows.append(LocationRow("Where", value))
+    elif kind == "phone" and value:
+        text = f"{invitee} calls you on {value}" if to_agent else f"Call {booking.agent.name} on {value}"
+        rows.append(LocationRow("Phone", text, None if to_agent else _tel(value)))
+    elif kind == "phone":
+        who = booking.phone or "the number they gave"
+        text = f"Call {invitee} on {who}" if to_agent else f"{booking.agent.name} calls you on {who}"
+        rows.append(
+            LocationRow("Phone", text, f"tel:{booking.phone.replace(' ', '')}" if to_agent and booking.phone else None)
+        )
+    if to_agent and booking.phone and kind != "phone":
+        rows.append(LocationRow("Phone", booking.phone, f"tel:{booking.phone.replace(' ', '')}"))
+    return rows
+
+
 def render_booking_email(
     booking: Booking,
     *,
@@ -112,6 +155,7 @@ def render_booking_email(
         "manage_url": manage_url,
         "booking_url": settings.booking_url(agent.link) if agent.active else None,
         "subject": header_text(subject),
+        "location_rows": location_rows(booking, recipient=recipient),
     }
     template = "booking_agent" if to_agent else "booking_invitee"
     environment = template_environment()
@@ -123,6 +167,30 @@ def render_booking_email(
         html_body=environment.get_template(f"{template}.html").render(context),
         ics=booking_ics(booking, method=method, now=now, manage_url=manage_url),
         reply_to=booking.email if to_agent else agent.email,
+    )
+
+
+def render_joining_details(booking: Booking, *, settings: Settings) -> RenderedEmail:
+    """The short email to the invitee with the Meet link, when it was not known for the confirmation."""
+    agent = booking.agent
+    subject = header_text(JOINING_DETAILS_SUBJECT.format(type=booking.meeting_type.name, agent=agent.name))
+    context: dict[str, Any] = {
+        "booking": booking,
+        "agent": agent,
+        "meeting_type": booking.meeting_type,
+        "when": format_when(booking.start_at, booking.end_at, booking.invitee_timezone),
+        "manage_url": settings.manage_url(booking.manage_token),
+        "location_rows": location_rows(booking, recipient="invitee"),
+        "subject": subject,
+    }
+    environment = template_environment()
+    return RenderedEmail(
+        to_address=booking.email,
+        to_name=header_text(f"{booking.first_name} {booking.last_name}"),
+        subject=subject,
+        text_body=environment.get_template("joining_details.txt").render(context),
+        html_body=environment.get_template("joining_details.html").render(context),
+        reply_to=agent.email,
     )
 
 

@@ -120,6 +120,7 @@ def create_meeting_type(agent_id: int, body: MeetingTypeIn, actor: AdminDep, ses
         description=body.description,
         colour=body.colour,
         active=body.active,
+        location=body.location.model_dump() if body.location is not None else None,
     )
     return MeetingTypeOut.of(meeting_type)
 

@@ -167,6 +167,7 @@ def _render_booking(
         agent=agent,
         meeting_type=booking.meeting_type,
         when=format_when(booking.start_at, booking.end_at, booking.invitee_timezone),
+        location_rows=location_rows(booking, recipient="invitee"),
         cancelled=booking.status == STATUS_CANCELLED,
         cancelled_at=(
             booking.cancelled_at.astimezone(invitee_zone).strftime("%d %B %Y, %H:%M") if booking.cancelled_at else None

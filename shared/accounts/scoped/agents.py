@@ -58,6 +58,7 @@ def create_meeting_type(
     description: str = "",
     colour: str = DEFAULT_COLOUR,
     active: bool = True,
+    location: object = None,
 ) -> MeetingType:
     """Add a meeting type at the end of the agent's list; InvalidMeetingType names a bad field."""
     require_can_manage_agent(actor, agent_id)
@@ -69,6 +70,7 @@ def create_meeting_type(
         description=description,
         colour=colour,
         active=active,
+        location=location,
     )
 
 
