@@ -143,7 +143,9 @@ def test_the_migration_backfills_the_rollup_from_existing_events(
     empty_database_url: str, db: sessionmaker[Session]
 ) -> None:
     config = alembic_config(empty_database_url)
-    command.upgrade(config, "0001")
+    # The rows are written through today's models (at head), then the schema is taken back to
+    # 0001, which drops the rollup and keeps the rows: the database as it was before 0002.
+    command.upgrade(config, "head")
     engine = build_engine(Settings(environment="test", database_url=empty_database_url))
     try:
         old = build_sessionmaker(engine)
@@ -152,6 +154,8 @@ def test_the_migration_backfills_the_rollup_from_existing_events(
         # Before 0002 there is no rollup: write the events themselves, as the old code did.
         with session_scope(old) as session:
             session.add_all(Event(attributes={}, contact_id=None, **event) for event in events)
+        engine.dispose()
+        command.downgrade(config, "0001")
         command.upgrade(config, "head")
         with session_scope(old) as session:
             backfilled = _rows(session)

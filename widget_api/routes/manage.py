@@ -25,7 +25,7 @@ from shared.booking.errors import BookingNotFound
 from shared.db import transaction
 from shared.errors import Conflict, InvalidInput
 from shared.models import STATUS_CANCELLED, Booking
-from shared.notifications.emails import format_when
+from shared.notifications.emails import format_when, location_rows
 from shared.timezones import zone
 from widget_api.deps import BusySourcesDep, NowDep, SessionDep, SettingsDep
 

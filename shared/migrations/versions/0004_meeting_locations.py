@@ -16,24 +16,21 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+# Plain ALTER TABLE ADD / DROP COLUMN on both databases (SQLite has DROP COLUMN since 3.35), never
+# batch mode: on SQLite a batch rebuild drops the old table, and with foreign keys on that sets the
+# meeting_type_id / booking_id of every row pointing at it to NULL (events, outbox jobs).
 def upgrade() -> None:
     # Existing types get `none`: nothing changes for their invitees until an admin sets a location.
-    with op.batch_alter_table('meeting_types') as batch:
-        batch.add_column(sa.Column('location_kind', sa.String(length=16), server_default='none', nullable=False))
-        batch.add_column(sa.Column('location_value', sa.String(length=2000), nullable=True))
-    with op.batch_alter_table('bookings') as batch:
-        batch.add_column(sa.Column('location_kind', sa.String(length=16), server_default='none', nullable=False))
-        batch.add_column(sa.Column('location_value', sa.String(length=2000), nullable=True))
-        batch.add_column(sa.Column('join_url', sa.String(length=2000), nullable=True))
-        batch.add_column(sa.Column('phone', sa.String(length=32), nullable=True))
+    op.add_column('meeting_types', sa.Column('location_kind', sa.String(length=16), server_default='none', nullable=False))
+    op.add_column('meeting_types', sa.Column('location_value', sa.String(length=2000), nullable=True))
+    op.add_column('bookings', sa.Column('location_kind', sa.String(length=16), server_default='none', nullable=False))
+    op.add_column('bookings', sa.Column('location_value', sa.String(length=2000), nullable=True))
+    op.add_column('bookings', sa.Column('join_url', sa.String(length=2000), nullable=True))
+    op.add_column('bookings', sa.Column('phone', sa.String(length=32), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('bookings') as batch:
-        batch.drop_column('phone')
-        batch.drop_column('join_url')
-        batch.drop_column('location_value')
-        batch.drop_column('location_kind')
-    with op.batch_alter_table('meeting_types') as batch:
-        batch.drop_column('location_value')
-        batch.drop_column('location_kind')
+    for column in ('phone', 'join_url', 'location_value', 'location_kind'):
+        op.drop_column('bookings', column)
+    for column in ('location_value', 'location_kind'):
+        op.drop_column('meeting_types', column)
