@@ -178,6 +178,8 @@ class BookedTimeOut(Out):
     meeting_type: MeetingTypeRef
     agent: AgentRef
     cancelled_at: datetime | None
+    phone: str | None = None
+    location_kind: str = "none"
 
     @model_validator(mode="before")
     @classmethod

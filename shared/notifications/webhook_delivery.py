@@ -66,18 +66,19 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
 
 
 def standard_key(secret: str) -> bytes:
-    """The Standard Webhooks signing key of a `whsec_…` secret: the base64 part, decoded.
-
-    Secrets made by this product are `whsec_` + standard base64 of 32 random bytes. A secret made
-    before (url-safe base64 without padding) or given by hand that is not standard base64 is keyed
-    with its own UTF-8 bytes after `whsec_`; a receiver then passes those bytes to
-    `standardwebhooks.Webhook(...)`, or rotates the secret to get a new-form one.
+    """The Standard Webhooks signing key of a `whsec_…` secret: the part after `whsec_`, base64-decoded
+    exactly as the `standardwebhooks` library decodes it (padding added, characters outside the
+    alphabet skipped), so every secret, old url-safe ones and hand-given ones too, verifies there
+    unchanged. Secrets made now are `whsec_` + standard base64 of 32 random bytes. A secret that
+    does not decode at all (the library refuses it too) is keyed with its own UTF-8 bytes, which a
+    receiver can pass to `Webhook(...)` as bytes.
     """
     encoded = secret.removeprefix("whsec_")
     try:
-        return base64.b64decode(encoded, validate=True)
+        key = base64.b64decode(encoded + "==")
     except (binascii.Error, ValueError):
         return encoded.encode()
+    return key or encoded.encode()
 
 
 def standard_signature(secret: str, *, message_id: str, timestamp: str, body: bytes) -> str:

@@ -49,6 +49,7 @@ def test_create_appends_at_the_end_and_lists_inactive_types(
         "colour": "#aa00ff",
         "active": False,
         "position": 3,
+        "location": {"kind": "none", "value": None},
     }
     assert _names(client, agent_id, admin_headers) == ["Demo", "Onboarding", "Assistance", "Deep dive <API>"]
     # Inactive: listed for the admin, not offered in the widget.
@@ -73,6 +74,8 @@ def test_create_with_defaults(client: TestClient, db: sessionmaker[Session], adm
         "name": "Chat",
         "duration_minutes": 5,
         "description": "",
+        "location": {"kind": "none"},
+        "phone_required": False,
     }
 
 
