@@ -198,7 +198,8 @@ def test_a_phone_type_without_a_number_asks_for_the_invitees_phone(
     assert client.get(f"/api/v1/bookings/{token}").json()["phone"] == "+48 (22) 123-45-67"
     with session_scope(db) as session:
         booking = session.get(Booking, response.json()["id"])
-        assert booking is not None and booking.phone == "+48 (22) 123-45-67"
+        assert booking is not None
+        assert booking.phone == "+48 (22) 123-45-67"
     admin = client.get(f"{ADMIN}/bookings", params={"agent_id": agent_id}, headers=admin_headers).json()
     assert [b["phone"] for b in admin["items"]] == ["+48 (22) 123-45-67"]
     contacts = client.get(f"{ADMIN}/contacts", params={"email": "ada@example.com"}, headers=admin_headers).json()
