@@ -88,6 +88,21 @@ class AvailabilityOut(Out):
     overrides: list[dict[str, Any]]
 
 
+class LocationIn(BaseModel):
+    """Where the call happens (SPEC §14): `value` is the agent's phone (or null: the agent calls the
+    invitee), the https URL of a `link`, the address of `in_person`; null for google_meet and none."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: str = Field(description="google_meet, phone, link, in_person or none")
+    value: str | None = None
+
+
+class LocationOut(Out):
+    kind: str
+    value: str | None
+
+
 class MeetingTypeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -101,6 +116,7 @@ class MeetingTypeIn(BaseModel):
         default_factory=lambda: list(DEFAULT_REMINDER_MINUTES),
         description="Minutes before the start at which the invitee is reminded: at most 5, each 0–43200, no repeats",
     )
+    location: LocationIn | None = Field(default=None, description="Default: {kind: none}")
 
 
 class MeetingTypePatch(BaseModel):
@@ -114,6 +130,7 @@ class MeetingTypePatch(BaseModel):
     colour: str | None = None
     active: StrictBool | None = None
     reminder_minutes: Any = None
+    location: LocationIn | None = None
 
 
 class MeetingTypeOut(Out):
@@ -126,6 +143,7 @@ class MeetingTypeOut(Out):
     active: bool
     position: int
     reminder_minutes: list[int]
+    location: LocationOut
 
 
 class AgentRef(Out):
@@ -146,6 +164,7 @@ class AdminBookingOut(Out):
     last_name: str
     company_name: str
     email: str
+    phone: str | None
     description: str
     cancel_reason: str | None
     cancelled_at: datetime | None
@@ -179,6 +198,8 @@ class BookedTimeOut(Out):
     meeting_type: MeetingTypeRef
     agent: AgentRef
     cancelled_at: datetime | None
+    phone: str | None = None
+    location_kind: str = "none"
 
     @model_validator(mode="before")
     @classmethod

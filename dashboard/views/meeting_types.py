@@ -9,6 +9,7 @@ from dashboard.components import runtime
 from dashboard.components.pickers import pick_agent
 from dashboard.components.text import md
 from shared.accounts.scoped import agents as scoped_agents
+from shared.agents.locations import KIND_LABELS, LOCATION_KINDS, google_connected
 from shared.agents.schemas import (
     DEFAULT_COLOUR,
     DURATION_RANGE,
@@ -33,6 +34,49 @@ def parse_minutes(value: str) -> list[object]:
     return [int(part) if part.lstrip("-").isdigit() else part for part in parts]
 
 
+# What the value field asks for, per kind (kinds without one show no field).
+VALUE_PROMPTS = {
+    "phone": ("Your phone number (leave empty to call the invitee: the form then asks for theirs)", "+48 22 123 45 67"),
+    "link": ("Meeting link (https://…)", "https://zoom.us/j/123456789"),
+    "in_person": ("Address", "Main Street 1, 00-001 Warsaw"),
+}
+NO_GOOGLE = (
+    "Google Meet needs a connected Google Calendar: the Meet link is created with the calendar event. "
+    "Connect Google Calendar under Settings to offer it."
+)
+
+
+def location_text(kind: str, value: str | None, *, connected: bool) -> str:
+    label = KIND_LABELS.get(kind, kind)
+    if kind == "google_meet" and not connected:
+        return f"{label} (not connected)"
+    if kind == "phone" and not value:
+        return f"{label}: you call the invitee"
+    return f"{label}: {value}" if value else label
+
+
+def location_fields(key: str, *, kind: str, value: str | None, connected: bool) -> dict[str, str | None]:
+    """The kind picker and, for the kinds that need one, the value field (outside any form, so the
+    field appears as soon as the kind is picked). Returns the location to save."""
+    kinds = [k for k in LOCATION_KINDS if k != "google_meet" or connected or k == kind]
+    picked = st.selectbox(
+        "Location",
+        kinds,
+        index=kinds.index(kind) if kind in kinds else kinds.index("none"),
+        format_func=lambda k: location_text(k, None, connected=connected).split(":")[0],
+        key=f"{key}_kind",
+    )
+    if not connected:
+        st.caption(NO_GOOGLE)
+    new_value: str | None = None
+    if picked in VALUE_PROMPTS:
+        prompt, example = VALUE_PROMPTS[picked]
+        new_value = st.text_input(
+            prompt, value=value or "" if picked == kind else "", placeholder=example, key=f"{key}_value_{picked}"
+        )
+    return {"kind": picked, "value": new_value or None}
+
+
 user = runtime.user()
 st.title("Meeting types")
 runtime.show_flash()
@@ -40,6 +84,7 @@ runtime.show_flash()
 with runtime.db() as session:
     agent = pick_agent(session, user)
     agent_id = agent.id
+    connected = google_connected(session, agent_id=agent_id)
     types = [
         {
             "id": m.id,
@@ -49,6 +94,8 @@ with runtime.db() as session:
             "colour": m.colour,
             "active": m.active,
             "reminder_minutes": list(m.reminder_minutes or []),
+            "location_kind": m.location_kind,
+            "location_value": m.location_value,
         }
         for m in scoped_agents.list_meeting_types(session, actor=user, agent_id=agent_id)
     ]
@@ -67,6 +114,7 @@ if types:
                 "active": t["active"],
                 "reminders": ", ".join(str(m) for m in t["reminder_minutes"]) or "none",
                 "colour": t["colour"],
+                "location": location_text(t["location_kind"], t["location_value"], connected=connected),
                 "description": t["description"],
             }
             for index, t in enumerate(types)
@@ -120,6 +168,18 @@ for index, item in enumerate(types):
                     )
 
                 runtime.act(update, success="Meeting type saved.")
+        if item["location_kind"] == "google_meet" and not connected:
+            st.warning("Google Meet: not connected. " + NO_GOOGLE)
+        location = location_fields(
+            f"type_location_{type_id}", kind=item["location_kind"], value=item["location_value"], connected=connected
+        )
+        if st.button("Save location", key=f"type_location_save_{type_id}"):
+            runtime.act(
+                lambda session, type_id=type_id, location=location: scoped_agents.update_meeting_type(
+                    session, actor=user, agent_id=agent_id, meeting_type_id=type_id, changes={"location": location}
+                ),
+                success="Location saved.",
+            )
         up, down, toggle, delete = st.columns(4)
         if up.button("Move up", key=f"type_up_{type_id}", disabled=index == 0):
             runtime.act(
@@ -152,6 +212,7 @@ for index, item in enumerate(types):
             )
 
 st.header("New meeting type")
+new_location = location_fields("new_type_location", kind="none", value=None, connected=connected)
 with st.form(f"create_type_{agent_id}", clear_on_submit=False):
     new_name = st.text_input("Name", key="new_type_name", max_chars=100, placeholder="e.g. Pricing call")
     new_minutes = st.number_input(
@@ -178,6 +239,7 @@ with st.form(f"create_type_{agent_id}", clear_on_submit=False):
                 colour=new_colour,
                 active=new_active,
                 reminder_minutes=parse_minutes(new_reminders),
+                location=new_location,
             ),
             success="Meeting type created.",
         )

@@ -57,6 +57,7 @@ class MeetingTypeChanges(TypedDict, total=False):
     description: str
     colour: str
     active: bool
+    location: Mapping[str, Any]  # {"kind", "value"}: shared.agents.locations
     reminder_minutes: list[int]
 
 

@@ -19,6 +19,7 @@ from shared.agents.errors import (
     LinkNotFound,
     MeetingTypeNotFound,
 )
+from shared.agents.locations import NO_LOCATION, check_location_for_agent
 from shared.agents.schemas import DEFAULT_COLOUR, AgentChanges, AvailabilityInput, MeetingTypeChanges
 from shared.agents.validation import (
     check_active,
@@ -217,12 +218,14 @@ def create_meeting_type(
     colour: str = DEFAULT_COLOUR,
     active: bool = True,
     reminder_minutes: Sequence[int] = DEFAULT_REMINDER_MINUTES,
+    location: object = None,
 ) -> MeetingType:
     """Add a meeting type at the end of the agent's list. InvalidMeetingType names a bad field.
 
     `reminder_minutes`: when the invitee is reminded, minutes before the start (a day and an hour
-    unless told otherwise)."""
+    unless told otherwise); `location`: `{"kind", "value"}` (shared.agents.locations; None: `none`)."""
     get_agent(session, agent_id=agent_id)
+    place = NO_LOCATION if location is None else check_location_for_agent(session, agent_id=agent_id, raw=location)
     meeting_type = MeetingType(
         agent_id=agent_id,
         name=check_name(name),
@@ -232,6 +235,8 @@ def create_meeting_type(
         active=check_active(active),
         reminder_minutes=check_reminder_minutes(reminder_minutes),
         position=_next_position(session, agent_id=agent_id),
+        location_kind=place.kind,
+        location_value=place.value,
     )
     session.add(meeting_type)
     session.flush()
@@ -260,12 +265,19 @@ def update_meeting_type(
 ) -> MeetingType:
     """Change only the given fields; all are checked before any is applied."""
     meeting_type = get_meeting_type(session, meeting_type_id=meeting_type_id, agent_id=agent_id)
-    unknown = sorted(set(changes) - set(_CHECKS))
+    unknown = sorted(set(changes) - set(_CHECKS) - {"location"})
     if unknown:
-        raise InvalidMeetingType(f"unknown field {unknown[0]!r}; editable: {', '.join(_CHECKS)}")
-    checked = {key: _CHECKS[key](value) for key, value in changes.items()}
+        raise InvalidMeetingType(f"unknown field {unknown[0]!r}; editable: {', '.join(_CHECKS)}, location")
+    checked = {key: _CHECKS[key](value) for key, value in changes.items() if key != "location"}
+    place = (
+        check_location_for_agent(session, agent_id=meeting_type.agent_id, raw=changes["location"])
+        if "location" in changes
+        else None
+    )
     for key, value in checked.items():
         setattr(meeting_type, key, value)
+    if place is not None:
+        meeting_type.location_kind, meeting_type.location_value = place.kind, place.value
     session.flush()
     return meeting_type
 

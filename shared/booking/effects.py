@@ -63,11 +63,14 @@ def booking_effect_jobs(
         if step_event is not None
         else []
     )
+    calendar = calendar_jobs(booking, event=event, status=targets.calendar_status)
+    # A new Meet booking's confirmation waits (up to a minute) for the link the calendar job brings.
+    awaits_meet_link = booking.location_kind == "google_meet" and bool(calendar) and booking.join_url is None
     return [
         *step_jobs,
-        *booking_email_jobs(booking, event=event),
+        *booking_email_jobs(booking, event=event, now=now, awaits_meet_link=awaits_meet_link),
         *reminder_jobs(booking, event=event, now=now),
-        *calendar_jobs(booking, event=event, status=targets.calendar_status),
+        *calendar,
         *booking_webhook_jobs(session, booking=booking, event=event, now=now, endpoints=targets.webhook_endpoints),
     ]
 

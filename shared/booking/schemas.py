@@ -22,6 +22,7 @@ class BookingRequest:
     session_id: str | None = None
     # The language the invitee booked in (the widget's); resolved by shared.locales, never refused.
     locale: str | None = None
+    phone: str | None = None
 
     def fingerprint(self) -> str:
         """A stable hash of what was asked, to tell an honest retry from a reused Idempotency-Key."""
@@ -31,4 +32,6 @@ class BookingRequest:
         data.pop("session_id")
         # Not part of what was asked (and left out so fingerprints stored before it existed still match).
         data.pop("locale")
+        if data["phone"] is None:
+            data.pop("phone")  # fingerprints of bookings made before phones existed stay valid
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()

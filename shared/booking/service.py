@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from shared.agents.bookable import is_bookable
 from shared.agents.errors import LinkNotFound, MeetingTypeNotFound
+from shared.agents.locations import check_invitee_phone
 from shared.agents.service import get_bookable_meeting_type
 from shared.availability.busy import BusyTimeSource
 from shared.availability.engine import unavailability_reason
@@ -170,6 +171,7 @@ def book(
     """
     agent, meeting_type, targets = _booking_target(session, link=link, meeting_type_id=request.meeting_type_id)
     validate_timezone(request.timezone)
+    phone = check_invitee_phone(request.phone, required=meeting_type.phone_required)
     if request.start.tzinfo is None:
         raise SlotNotOffered("start must carry a UTC offset")
 
@@ -196,6 +198,7 @@ def book(
         idempotency_key=idempotency_key,
         fingerprint=fingerprint,
         now=now,
+        phone=phone,
     )
     plan_booking_effects(session, booking=booking, event="created", now=now, targets=targets, step_event=submit)
     return booking, True
@@ -211,6 +214,7 @@ def _write_booking(
     fingerprint: str,
     now: datetime,
     created_at: datetime | None = None,
+    phone: str | None = None,
 ) -> tuple[Booking, Event]:
     """The rows of a booking: the contact (an anonymous visitor merged by email), the booking,
     `calendar_4th_step_submit` with the five submitted fields and `booking_confirmed`. Returns the
@@ -243,6 +247,11 @@ def _write_booking(
         session_id=request.session_id,
         visitor_id=request.visitor_id,
         locale=resolve_locale(request.locale),
+        phone=phone,
+        location_kind=meeting_type.location_kind,
+        location_value=meeting_type.location_value,
+        # A fixed link is the way in from the start; a Meet link arrives with the calendar event.
+        join_url=meeting_type.location_value if meeting_type.location_kind == "link" else None,
     )
     if created_at is not None:
         booking.created_at = booking.updated_at = created_at
@@ -293,6 +302,7 @@ def record_past_booking(
         fingerprint=request.fingerprint(),
         now=booked_at,
         created_at=booked_at,
+        phone=request.phone,
     )
     return booking
 

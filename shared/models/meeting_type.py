@@ -37,3 +37,17 @@ class MeetingType(Base):
     # Soft delete: bookings keep pointing at the type they were made for.
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Where the call happens (SPEC §14): google_meet, phone, link, in_person or none; the value is
+    # the agent's number, the https URL or the address (shared.agents.locations checks both).
+    location_kind: Mapped[str] = mapped_column(String(16), default="none", server_default="none")
+    location_value: Mapped[str | None] = mapped_column(String(2000), default=None)
+
+    @property
+    def location(self) -> dict[str, str | None]:
+        """`{kind, value}` as the admin API shows it."""
+        return {"kind": self.location_kind, "value": self.location_value}
+
+    @property
+    def phone_required(self) -> bool:
+        """A phone type without the agent's number: the agent calls, so the invitee gives theirs."""
+        return self.location_kind == "phone" and not self.location_value

@@ -18,7 +18,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from shared.models import Agent, Booking
 from shared.notifications.errors import UnknownEmailTemplate
-from shared.notifications.i18n import format_when, translator
+from shared.notifications.i18n import Translator, format_when, translator
 from shared.notifications.ics import IcsMethod, booking_ics
 from shared.settings import Settings
 
@@ -63,6 +63,63 @@ def header_text(value: str) -> str:
     return re.sub(r"[\x00-\x1f\x7f]+", " ", value).strip()
 
 
+@dataclass(frozen=True)
+class LocationRow:
+    """One line of where / how to join, as the emails show it (`url`: made a link in HTML)."""
+
+    label: str
+    text: str
+    url: str | None = None
+
+
+def _tel(number: str) -> str:
+    return "tel:" + "".join(ch for ch in number if ch.isdigit() or ch == "+")
+
+
+def location_rows(booking: Booking, *, recipient: Recipient, t: Translator | None = None) -> list[LocationRow]:
+    """Where the call happens and how to join, told to the invitee or to the agent (SPEC §14), in
+    the language of `t` (English without one)."""
+    t = t or translator("en")
+    to_agent = recipient == "agent"
+    invitee = f"{booking.first_name} {booking.last_name}".strip()
+    agent = booking.agent.name
+    kind, value = booking.location_kind, booking.location_value
+    rows: list[LocationRow] = []
+    if kind == "google_meet":
+        if booking.join_url:
+            rows.append(LocationRow(t("details.join"), t("location.meet", url=booking.join_url), booking.join_url))
+        else:
+            rows.append(LocationRow(t("details.join"), t("location.meet_pending")))
+    elif kind == "link" and value:
+        rows.append(LocationRow(t("details.join"), value, value))
+    elif kind == "in_person" and value:
+        rows.append(LocationRow(t("details.where"), value))
+    elif kind == "phone" and value:
+        text = (
+            t("location.invitee_calls.agent", invitee=invitee, number=value)
+            if to_agent
+            else t("location.invitee_calls.invitee", agent=agent, number=value)
+        )
+        rows.append(LocationRow(t("details.phone"), text, None if to_agent else _tel(value)))
+    elif kind == "phone":
+        who = booking.phone or t("location.their_number")
+        text = (
+            t("location.agent_calls.agent", invitee=invitee, number=who)
+            if to_agent
+            else t("location.agent_calls.invitee", agent=agent, number=who)
+        )
+        rows.append(
+            LocationRow(
+                t("details.phone"),
+                text,
+                f"tel:{booking.phone.replace(' ', '')}" if to_agent and booking.phone else None,
+            )
+        )
+    if to_agent and booking.phone and kind != "phone":
+        rows.append(LocationRow(t("details.phone"), booking.phone, f"tel:{booking.phone.replace(' ', '')}"))
+    return rows
+
+
 def render_booking_email(
     booking: Booking,
     *,
@@ -85,6 +142,7 @@ def render_booking_email(
         **_context(booking, settings=settings, timezone=timezone, locale=locale, subject=subject),
         "event": event,
         "manage_url": manage_url,
+        "location_rows": location_rows(booking, recipient=recipient, t=t),
     }
     template = "booking_agent" if to_agent else "booking_invitee"
     environment = template_environment()
@@ -120,25 +178,9 @@ def _context(booking: Booking, *, settings: Settings, timezone: str, locale: str
         "lang": locale,
         "when": format_when(booking.start_at, booking.end_at, timezone, locale),
         "timezone": timezone,
-        "where": booking_where(booking),
         "booking_url": settings.booking_url(agent.link) if agent.active else None,
         "subject": header_text(subject),
     }
-
-
-def booking_where(booking: Booking) -> dict[str, str | None]:
-    """Where the call happens, for the reminder's "Where" / "Join" lines: {"place", "join_url"}.
-
-    HOOK for the meeting locations of SPEC §14 (branch loc16: `location_kind`, `location_value` and
-    `join_url` on the booking, `location_rows` in this module). Read with getattr so this works
-    before and after that merge; after it, this should become the reminder's use of `location_rows`.
-    Until a booking carries them both are None and the lines are left out.
-    """
-    kind = getattr(booking, "location_kind", None)
-    value = getattr(booking, "location_value", None)
-    join_url = getattr(booking, "join_url", None)
-    place = value if kind in ("in_person", "phone") and isinstance(value, str) and value else None
-    return {"place": place, "join_url": join_url if isinstance(join_url, str) and join_url else None}
 
 
 def render_reminder_email(booking: Booking, *, settings: Settings) -> RenderedEmail:
@@ -152,6 +194,7 @@ def render_reminder_email(booking: Booking, *, settings: Settings) -> RenderedEm
         ),
         "event": "reminder",
         "manage_url": settings.manage_url(booking.manage_token),
+        "location_rows": location_rows(booking, recipient="invitee", t=t),
     }
     environment = template_environment()
     return RenderedEmail(
@@ -160,6 +203,30 @@ def render_reminder_email(booking: Booking, *, settings: Settings) -> RenderedEm
         subject=header_text(subject),
         text_body=environment.get_template("booking_reminder.txt").render(context),
         html_body=environment.get_template("booking_reminder.html").render(context),
+        reply_to=booking.agent.email,
+    )
+
+
+def render_joining_details(booking: Booking, *, settings: Settings) -> RenderedEmail:
+    """The short email to the invitee with the Meet link, when it was not known for the confirmation
+    (in the booking's language)."""
+    t = translator(booking.locale)
+    subject = t("subject.invitee.joining_details", **_names(booking))
+    context = {
+        **_context(
+            booking, settings=settings, timezone=booking.invitee_timezone, locale=booking.locale, subject=subject
+        ),
+        "event": "joining_details",
+        "manage_url": settings.manage_url(booking.manage_token),
+        "location_rows": location_rows(booking, recipient="invitee", t=t),
+    }
+    environment = template_environment()
+    return RenderedEmail(
+        to_address=booking.email,
+        to_name=header_text(f"{booking.first_name} {booking.last_name}"),
+        subject=header_text(subject),
+        text_body=environment.get_template("joining_details.txt").render(context),
+        html_body=environment.get_template("joining_details.html").render(context),
         reply_to=booking.agent.email,
     )
 

@@ -27,6 +27,18 @@ from shared.timezones import zone
 Translator = Callable[..., str]
 
 EN: dict[str, str] = {
+    "subject.invitee.joining_details": "Joining details: {type} with {agent}",
+    "details.phone": "Phone",
+    "location.meet": "Google Meet: {url}",
+    "location.meet_pending": "Google Meet (the link follows in a separate email)",
+    "location.invitee_calls.agent": "{invitee} calls you on {number}",
+    "location.invitee_calls.invitee": "Call {agent} on {number}",
+    "location.agent_calls.agent": "Call {invitee} on {number}",
+    "location.agent_calls.invitee": "{agent} calls you on {number}",
+    "location.their_number": "the number they gave",
+    "invitee.joining.title": "How to join your call",
+    "invitee.joining.body": "Hi {first}, here is how to join your {type} with {agent}.",
+    "invitee.joining.line": "here is how to join your {type} with {agent}.",
     # subjects
     "subject.invitee.created": "Confirmed: {type} with {agent}",
     "subject.invitee.cancelled": "Cancelled: {type} with {agent}",
@@ -119,6 +131,18 @@ EN: dict[str, str] = {
 }
 
 PL: dict[str, str] = {
+    "subject.invitee.joining_details": "Jak dołączyć: {type} z {agent}",
+    "details.phone": "Telefon",
+    "location.meet": "Google Meet: {url}",
+    "location.meet_pending": "Google Meet (link wyślemy w osobnej wiadomości)",
+    "location.invitee_calls.agent": "{invitee} dzwoni do Ciebie pod numer {number}",
+    "location.invitee_calls.invitee": "Zadzwoń do {agent} pod numer {number}",
+    "location.agent_calls.agent": "Zadzwoń do {invitee} pod numer {number}",
+    "location.agent_calls.invitee": "{agent} zadzwoni do Ciebie pod numer {number}",
+    "location.their_number": "podany numer",
+    "invitee.joining.title": "Jak dołączyć do rozmowy",
+    "invitee.joining.body": "Dzień dobry {first}, oto jak dołączyć do rozmowy ({type}) z {agent}.",
+    "invitee.joining.line": "oto jak dołączyć do rozmowy ({type}) z {agent}.",
     "subject.invitee.created": "Potwierdzone: {type} z {agent}",
     "subject.invitee.cancelled": "Odwołane: {type} z {agent}",
     "subject.invitee.rescheduled": "Zmiana terminu: {type} z {agent}",
@@ -206,6 +230,18 @@ PL: dict[str, str] = {
 }
 
 DE: dict[str, str] = {
+    "subject.invitee.joining_details": "Zugangsdaten: {type} mit {agent}",
+    "details.phone": "Telefon",
+    "location.meet": "Google Meet: {url}",
+    "location.meet_pending": "Google Meet (der Link folgt in einer eigenen E-Mail)",
+    "location.invitee_calls.agent": "{invitee} ruft Sie unter {number} an",
+    "location.invitee_calls.invitee": "Rufen Sie {agent} unter {number} an",
+    "location.agent_calls.agent": "Rufen Sie {invitee} unter {number} an",
+    "location.agent_calls.invitee": "{agent} ruft Sie unter {number} an",
+    "location.their_number": "der angegebenen Nummer",
+    "invitee.joining.title": "So nehmen Sie teil",
+    "invitee.joining.body": "Hallo {first}, so nehmen Sie an Ihrem Termin ({type}) mit {agent} teil.",
+    "invitee.joining.line": "so nehmen Sie an Ihrem Termin ({type}) mit {agent} teil.",
     "subject.invitee.created": "Bestätigt: {type} mit {agent}",
     "subject.invitee.cancelled": "Abgesagt: {type} mit {agent}",
     "subject.invitee.rescheduled": "Verschoben: {type} mit {agent}",
@@ -293,6 +329,18 @@ DE: dict[str, str] = {
 }
 
 FR: dict[str, str] = {
+    "subject.invitee.joining_details": "Pour rejoindre : {type} avec {agent}",
+    "details.phone": "Téléphone",
+    "location.meet": "Google Meet : {url}",
+    "location.meet_pending": "Google Meet (le lien suit dans un e-mail séparé)",
+    "location.invitee_calls.agent": "{invitee} vous appelle au {number}",
+    "location.invitee_calls.invitee": "Appelez {agent} au {number}",
+    "location.agent_calls.agent": "Appelez {invitee} au {number}",
+    "location.agent_calls.invitee": "{agent} vous appelle au {number}",
+    "location.their_number": "le numéro indiqué",
+    "invitee.joining.title": "Comment rejoindre votre rendez-vous",
+    "invitee.joining.body": "Bonjour {first}, voici comment rejoindre votre rendez-vous ({type}) avec {agent}.",
+    "invitee.joining.line": "voici comment rejoindre votre rendez-vous ({type}) avec {agent}.",
     "subject.invitee.created": "Confirmé : {type} avec {agent}",
     "subject.invitee.cancelled": "Annulé : {type} avec {agent}",
     "subject.invitee.rescheduled": "Déplacé : {type} avec {agent}",
@@ -380,6 +428,18 @@ FR: dict[str, str] = {
 }
 
 ES: dict[str, str] = {
+    "subject.invitee.joining_details": "Cómo unirse: {type} con {agent}",
+    "details.phone": "Teléfono",
+    "location.meet": "Google Meet: {url}",
+    "location.meet_pending": "Google Meet (el enlace llega en otro correo)",
+    "location.invitee_calls.agent": "{invitee} te llama al {number}",
+    "location.invitee_calls.invitee": "Llama a {agent} al {number}",
+    "location.agent_calls.agent": "Llama a {invitee} al {number}",
+    "location.agent_calls.invitee": "{agent} te llama al {number}",
+    "location.their_number": "el número indicado",
+    "invitee.joining.title": "Cómo unirte a tu llamada",
+    "invitee.joining.body": "Hola {first}, así te unes a tu llamada ({type}) con {agent}.",
+    "invitee.joining.line": "así te unes a tu llamada ({type}) con {agent}.",
     "subject.invitee.created": "Confirmada: {type} con {agent}",
     "subject.invitee.cancelled": "Cancelada: {type} con {agent}",
     "subject.invitee.rescheduled": "Cambio de hora: {type} con {agent}",

@@ -247,3 +247,15 @@ def resume_parked_jobs(session: Session, *, agent_id: int, now: datetime) -> int
     )
     session.flush()
     return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def bring_forward(session: Session, *, dedupe_key: str, now: datetime) -> bool:
+    """Make the pending job of this dedupe key due now (it was planned to wait); True if it was
+    waiting. A job already running, done or failed is left as it is."""
+    changed = session.execute(
+        update(OutboxJob)
+        .where(OutboxJob.dedupe_key == dedupe_key, OutboxJob.status == JOB_PENDING, OutboxJob.next_attempt_at > now)
+        .values(next_attempt_at=now, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(changed, "rowcount", 0))

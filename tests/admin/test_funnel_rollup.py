@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from alembic import command
-from sqlalchemy import create_engine, inspect, select, text
+from sqlalchemy import create_engine, inspect, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared.contacts.service import record_event
@@ -139,43 +139,23 @@ def empty_database_url(database_url: str, request: pytest.FixtureRequest, tmp_pa
     return f"sqlite:///{tmp_path / 'empty.db'}"
 
 
-def _agent_at_0001(factory: sessionmaker[Session]) -> tuple[int, dict[str, int]]:
-    """An agent and three meeting types written with the columns of revision 0001 (today's models
-    have columns later migrations add, so the ORM cannot write them into an 0001 schema)."""
-    moment = datetime(2026, 1, 1, tzinfo=UTC)
-    with session_scope(factory) as session:
-        session.execute(
-            text(
-                "INSERT INTO agents (id, name, email, timezone, link, role, active, booking_lock_version, created_at)"
-                " VALUES (1, 'Old agent', 'old@example.com', 'Europe/Warsaw', 'old-link', 'agent', true, 0, :at)"
-            ),
-            {"at": moment},
-        )
-        names = ("Demo", "Onboarding", "Assistance")
-        for position, name in enumerate(names):
-            session.execute(
-                text(
-                    "INSERT INTO meeting_types (id, agent_id, name, duration_minutes, description, colour, active,"
-                    " position, created_at) VALUES (:id, 1, :name, 30, '', '#2563eb', true, :position, :at)"
-                ),
-                {"id": position + 1, "name": name, "position": position, "at": moment},
-            )
-    return 1, {name: index + 1 for index, name in enumerate(names)}
-
-
 def test_the_migration_backfills_the_rollup_from_existing_events(
     empty_database_url: str, db: sessionmaker[Session]
 ) -> None:
     config = alembic_config(empty_database_url)
-    command.upgrade(config, "0001")
+    # The rows are written through today's models (at head), then the schema is taken back to
+    # 0001, which drops the rollup and keeps the rows: the database as it was before 0002.
+    command.upgrade(config, "head")
     engine = build_engine(Settings(environment="test", database_url=empty_database_url))
     try:
         old = build_sessionmaker(engine)
-        a, a_types = _agent_at_0001(old)
+        a, _, a_types = committed_agent(old)
         events = _random_events([a], list(a_types.values()), seed=3)
         # Before 0002 there is no rollup: write the events themselves, as the old code did.
         with session_scope(old) as session:
             session.add_all(Event(attributes={}, contact_id=None, **event) for event in events)
+        engine.dispose()
+        command.downgrade(config, "0001")
         command.upgrade(config, "head")
         with session_scope(old) as session:
             backfilled = _rows(session)

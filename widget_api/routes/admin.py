@@ -139,6 +139,7 @@ def create_meeting_type(agent_id: int, body: MeetingTypeIn, actor: AdminDep, ses
         colour=body.colour,
         active=body.active,
         reminder_minutes=body.reminder_minutes,
+        location=body.location.model_dump() if body.location is not None else None,
     )
     return MeetingTypeOut.of(meeting_type)
 

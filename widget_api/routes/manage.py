@@ -25,6 +25,7 @@ from shared.booking.errors import BookingNotFound
 from shared.db import transaction
 from shared.errors import Conflict, InvalidInput
 from shared.models import STATUS_CANCELLED, Booking
+from shared.notifications.emails import location_rows
 from shared.notifications.i18n import format_day, format_moment, format_when, translator
 from shared.timezones import zone
 from widget_api.deps import BusySourcesDep, NowDep, SessionDep, SettingsDep
@@ -170,6 +171,7 @@ def _render_booking(
         t=translator(locale),
         lang=locale,
         when=format_when(booking.start_at, booking.end_at, booking.invitee_timezone, locale),
+        location_rows=location_rows(booking, recipient="invitee", t=translator(locale)),
         cancelled=booking.status == STATUS_CANCELLED,
         cancelled_at=(
             format_moment(booking.cancelled_at.astimezone(invitee_zone), "dd MMMM y, HH:mm", locale)

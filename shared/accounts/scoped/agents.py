@@ -67,6 +67,7 @@ def create_meeting_type(
     colour: str = DEFAULT_COLOUR,
     active: bool = True,
     reminder_minutes: Sequence[int] = DEFAULT_REMINDER_MINUTES,
+    location: object = None,
 ) -> MeetingType:
     """Add a meeting type at the end of the agent's list; InvalidMeetingType names a bad field."""
     require_can_manage_agent(actor, agent_id)
@@ -79,6 +80,7 @@ def create_meeting_type(
         colour=colour,
         active=active,
         reminder_minutes=reminder_minutes,
+        location=location,
     )
 
 

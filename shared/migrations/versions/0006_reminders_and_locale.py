@@ -2,7 +2,7 @@
 partial indexes the worker's claim reads
 
 Revision ID: 0006
-Revises: 0002
+Revises: 0004 (0002 on its own branch; after loc16's 0004 once merged)
 Create Date: 2026-12-01 18:30:00
 
 Existing meeting types get no reminders (`[]`); new ones get the model's default. Existing bookings
@@ -14,42 +14,39 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0006'
-down_revision: str | None = '0002'
+down_revision: str | None = '0004'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+# Plain ALTER TABLE ADD / DROP COLUMN and CREATE / DROP INDEX on both databases, never batch mode:
+# on SQLite a batch rebuild drops the old table, and with foreign keys on that sets the ids of every
+# row pointing at it to NULL (as 0004 explains).
 def upgrade() -> None:
-    with op.batch_alter_table('meeting_types', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('reminder_minutes', sa.JSON(), server_default='[]', nullable=False))
-    with op.batch_alter_table('bookings', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('locale', sa.String(length=8), server_default='en', nullable=False))
-    with op.batch_alter_table('agents', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('locale', sa.String(length=8), server_default='en', nullable=False))
-    with op.batch_alter_table('outbox_jobs', schema=None) as batch_op:
-        batch_op.create_index(
-            'ix_outbox_jobs_pending_due',
-            ['next_attempt_at', 'id'],
-            unique=False,
-            sqlite_where=sa.text("status = 'pending'"),
-            postgresql_where=sa.text("status = 'pending'"),
-        )
-        batch_op.create_index(
-            'ix_outbox_jobs_running_lease',
-            ['locked_until'],
-            unique=False,
-            sqlite_where=sa.text("status = 'running'"),
-            postgresql_where=sa.text("status = 'running'"),
-        )
+    op.add_column('meeting_types', sa.Column('reminder_minutes', sa.JSON(), server_default='[]', nullable=False))
+    op.add_column('bookings', sa.Column('locale', sa.String(length=8), server_default='en', nullable=False))
+    op.add_column('agents', sa.Column('locale', sa.String(length=8), server_default='en', nullable=False))
+    op.create_index(
+        'ix_outbox_jobs_pending_due',
+        'outbox_jobs',
+        ['next_attempt_at', 'id'],
+        unique=False,
+        sqlite_where=sa.text("status = 'pending'"),
+        postgresql_where=sa.text("status = 'pending'"),
+    )
+    op.create_index(
+        'ix_outbox_jobs_running_lease',
+        'outbox_jobs',
+        ['locked_until'],
+        unique=False,
+        sqlite_where=sa.text("status = 'running'"),
+        postgresql_where=sa.text("status = 'running'"),
+    )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('outbox_jobs', schema=None) as batch_op:
-        batch_op.drop_index('ix_outbox_jobs_running_lease')
-        batch_op.drop_index('ix_outbox_jobs_pending_due')
-    with op.batch_alter_table('agents', schema=None) as batch_op:
-        batch_op.drop_column('locale')
-    with op.batch_alter_table('bookings', schema=None) as batch_op:
-        batch_op.drop_column('locale')
-    with op.batch_alter_table('meeting_types', schema=None) as batch_op:
-        batch_op.drop_column('reminder_minutes')
+    op.drop_index('ix_outbox_jobs_running_lease', table_name='outbox_jobs')
+    op.drop_index('ix_outbox_jobs_pending_due', table_name='outbox_jobs')
+    op.drop_column('agents', 'locale')
+    op.drop_column('bookings', 'locale')
+    op.drop_column('meeting_types', 'reminder_minutes')
