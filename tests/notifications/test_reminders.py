@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from meetings.jobs import job_handlers
 from shared.db import session_scope
-from shared.models import EmailMessage, OutboxJob, utcnow
+from shared.models import EmailMessage, MeetingType, OutboxJob, utcnow
 from shared.notifications.reminders import REMINDER_JOB
 from shared.outbox.worker import run_worker
 from shared.settings import Settings
@@ -270,3 +270,30 @@ def test_a_reminder_arrives_once_when_the_worker_sending_it_is_killed(
         rows = session.scalars(select(EmailMessage).where(EmailMessage.subject.startswith("Reminder"))).all()
         assert len(rows) == 1
         assert rows[0].sent_at is not None
+
+
+def test_the_reminder_says_where_and_how_to_join_in_the_invitee_language(
+    client: TestClient, db: sessionmaker[Session], settings: Settings, start_smtp: StartSmtp
+) -> None:
+    server = start_smtp("plain")
+    mail = with_settings(settings, smtp_url=server.url)
+    link, types = _agent(db)
+    with session_scope(db) as session:
+        meeting_type = session.get(MeetingType, types["Demo"])
+        assert meeting_type is not None
+        meeting_type.location_kind, meeting_type.location_value = "link", "https://zoom.example/j/42?pwd=<x>"
+        in_person = session.get(MeetingType, types["Onboarding"])
+        assert in_person is not None
+        in_person.location_kind, in_person.location_value = "in_person", "Hauptstraße 1 <Hof>, Berlin"
+    book(client, link, types["Demo"], START, locale="de")
+    book(client, link, types["Onboarding"], "2026-06-02T17:00:00+02:00", locale="de", email="bo@example.com")
+    _run_at(mail, START_UTC - HOUR)
+
+    zoom, _ = [m for m in server.recorder.to(INVITEE_EMAIL) if m.message["Subject"].startswith("Erinnerung")]
+    text, html = zoom.part("text/plain"), zoom.part("text/html")
+    assert "Teilnehmen: https://zoom.example/j/42?pwd=<x>" in text
+    assert 'href="https://zoom.example/j/42?pwd=&lt;x&gt;"' in html  # escaped in HTML
+    assert "Dienstag, 2. Juni 2026, 15:00–15:30" in text
+    [visit] = [m for m in server.recorder.to("bo@example.com") if m.message["Subject"].startswith("Erinnerung")]
+    assert "Wo:    Hauptstraße 1 <Hof>, Berlin" in visit.part("text/plain")
+    assert "Hauptstraße 1 &lt;Hof&gt;, Berlin" in visit.part("text/html")
