@@ -60,3 +60,9 @@ def test_demo_bookings_keep_the_agents_rules_and_events_their_shape(
     future = {b.id for b in bookings if b.start_at > now}
     assert future
     assert {j.booking_id for j in jobs} == future
+    # Some demo visitors booked in Polish and German; their calls ahead have reminders planned.
+    languages = Counter(b.locale for b in bookings)
+    assert languages["pl"] > 0
+    assert languages["de"] > 0
+    assert languages["en"] > languages["pl"] > languages["de"]
+    assert {j.kind for j in jobs if j.booking_id in future} >= {"email.booking", "email.reminder"}
