@@ -19,7 +19,15 @@ from shared.models import Booking
 from shared.notifications.webhooks import create_endpoint
 from shared.settings import Settings
 from tests.conftest import Clock
-from tests.google.conftest import ConnectedAgent, book, connection_of, drain, manage_token, stored_tokens
+from tests.google.conftest import (
+    ConnectedAgent,
+    book,
+    booking_form,
+    connection_of,
+    drain,
+    manage_token,
+    stored_tokens,
+)
 from tests.google.standin import Fault, GoogleStandIn
 from tests.notifications.conftest import (  # noqa: F401 - fixtures used here
     SmtpServer,
@@ -262,3 +270,46 @@ def test_the_standin_honours_conference_data_as_google_does(
         conferenceDataVersion=1,
     )
     assert third["hangoutLink"] != first["hangoutLink"]
+
+
+def test_location_text_and_the_invitee_phone_are_escaped_everywhere_they_are_shown(
+    google_client: TestClient,
+    google_settings: Settings,
+    standin: GoogleStandIn,
+    connected_agent: ConnectedAgent,
+    admin_headers: dict[str, str],
+    worker_clock: Clock,
+    db: sessionmaker[Session],
+    start_smtp: StartSmtp,  # noqa: F811
+) -> None:
+    address = "<b>HQ</b> & <script>x()</script>"
+    response = google_client.patch(
+        f"/api/v1/admin/meeting-types/{connected_agent.types['Onboarding']}",
+        json={"location": {"kind": "in_person", "value": address}},
+        headers=admin_headers,
+    )
+    assert response.status_code == 200, response.text
+    smtp = start_smtp()
+    settings = with_settings(google_settings, smtp_url=smtp.url)
+    created = google_client.post(
+        f"/api/v1/links/{connected_agent.link}/bookings",
+        json=booking_form(connected_agent.types["Onboarding"], START, phone="+48 (22) 555-01-02"),
+    )
+    assert created.status_code == 201, created.text
+    _drain_all(settings, worker_clock, db)
+
+    escaped = "&lt;b&gt;HQ&lt;/b&gt; &amp; &lt;script&gt;x()&lt;/script&gt;"
+    for mail in smtp.recorder.received:
+        html = mail.part("text/html")
+        assert escaped in html
+        assert "<script>" not in html
+        assert address in mail.part("text/plain")  # plain text shows characters as typed
+    agent_text = next(m for m in smtp.recorder.received if "ada@example.com" not in m.rcpt_tos).part("text/plain")
+    assert "+48 (22) 555-01-02" in agent_text
+    page = google_client.get(f"/manage/{manage_token(created.json())}").text
+    assert escaped in page
+    assert "<script>x()" not in page
+    (event,) = standin.live_events().values()
+    assert f"Where: {escaped}" in event["description"]
+    assert "Phone: +48 (22) 555-01-02" in event["description"]
+    assert event["location"] == address  # a plain-text field in Google Calendar
