@@ -100,6 +100,8 @@ def check_location(raw: object) -> Location:
     if value is not None and not isinstance(value, str):
         raise InvalidMeetingType("location.value must be a string or null")
     value = value.strip() if value else None
+    if value is not None and any(ord(ch) < 32 and ch not in "\t" for ch in value):
+        raise InvalidMeetingType("location.value must be one line without control characters")
     if kind == "link":
         return Location("link", _check_link(value))
     if kind == "in_person":

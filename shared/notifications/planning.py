@@ -35,9 +35,11 @@ def booking_email_jobs(
 ) -> list[PlannedJob]:
     """One job per recipient per change; the dedupe key makes a second planning of it a no-op.
 
-    `awaits_meet_link`: a new google_meet booking whose calendar job is planned. The invitee's
-    confirmation is then not due before WAIT_FOR_MEET_LINK has passed, unless the calendar job
-    brings it forward with the link (plan_join_link_followups).
+    `awaits_meet_link`: a new google_meet booking whose calendar job is planned. Both emails (the
+    invitee's confirmation, the agent's "new call") are then not due before WAIT_FOR_MEET_LINK has
+    passed, unless the calendar job brings them forward with the link (plan_join_link_followups).
+    Only the invitee gets a "joining details" email if theirs left without it: the agent has the
+    link in the calendar event.
     """
     wait = event == "created" and awaits_meet_link and now is not None
     return [
@@ -47,7 +49,7 @@ def booking_email_jobs(
             dedupe_key=email_dedupe_key(booking.id, recipient=recipient, event=event, sequence=booking.sequence),
             booking_id=booking.id,
             agent_id=booking.agent_id,
-            run_at=now + WAIT_FOR_MEET_LINK if wait and now is not None and recipient == "invitee" else None,
+            run_at=now + WAIT_FOR_MEET_LINK if wait and now is not None else None,
         )
         for recipient in ("agent", "invitee")
     ]
@@ -55,11 +57,14 @@ def booking_email_jobs(
 
 def plan_join_link_followups(session: Session, *, booking: Booking, now: datetime) -> None:
     """The Meet link became known (the calendar job saved `join_url`), in the same transaction:
-    the invitee's confirmation, if it still waits, is due now (it carries the link); a "joining
+    the invitee's confirmation and the agent's email, if they still wait, are due now (they carry the link); a "joining
     details" email is queued once (dedupe key), which goes out only if the confirmation left
     without the link (shared.notifications.email_delivery.handle_joining_details); and
     `booking.updated` webhooks carry the link."""
     bring_forward(session, dedupe_key=confirmation_dedupe_key(booking.id), now=now)
+    bring_forward(
+        session, dedupe_key=email_dedupe_key(booking.id, recipient="agent", event="created", sequence=0), now=now
+    )
     joining = PlannedJob(
         kind=JOINING_DETAILS_JOB,
         payload={"booking_id": booking.id},

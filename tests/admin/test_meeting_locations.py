@@ -103,6 +103,8 @@ BAD_LOCATIONS = [
     ({"kind": "phone", "value": "1" * 33}, "at most 32"),
     ({"kind": "none", "value": "somewhere"}, "must be null for none"),
     ({"kind": "google_meet"}, "needs a connected Google Calendar"),
+    ({"kind": "in_person", "value": "Main St\x00 1"}, "without control characters"),
+    ({"kind": "in_person", "value": "Main St\n1"}, "without control characters"),
 ]
 
 
