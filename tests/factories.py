@@ -15,8 +15,14 @@ _counter = itertools.count(1)
 
 
 def make_agent(session: Session, **overrides: Any) -> Agent:
-    """An agent with the defaults of a new agent; availability fields can be overridden by name."""
+    """An agent with the defaults of a new agent; availability fields can be overridden by name.
+
+    Its meeting types remind no one unless `reminder_minutes` says so (the product's new types
+    remind a day and an hour before): the suite's outbox drains run on the real clock, long after
+    the pinned clock's bookings, so every default reminder would be due in every drain.
+    """
     n = next(_counter)
+    reminder_minutes = list(overrides.pop("reminder_minutes", []))
     availability_fields = {
         key: overrides.pop(key)
         for key in list(overrides)
@@ -42,6 +48,8 @@ def make_agent(session: Session, **overrides: Any) -> Agent:
     )
     for key, value in availability_fields.items():
         setattr(agent.availability, key, value)
+    for meeting_type in agent.meeting_types:
+        meeting_type.reminder_minutes = list(reminder_minutes)
     session.flush()
     return agent
 

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, StrictBool, StrictI
 
 from shared.agents.schemas import DEFAULT_COLOUR
 from shared.models.agent import AVAILABILITY_DEFAULTS
+from shared.models.meeting_type import DEFAULT_REMINDER_MINUTES
 from widget_api.schemas import BookingUrl, ManageUrl, MeetingTypeRef, Out, attribute
 
 
@@ -26,6 +27,16 @@ class AgentIn(BaseModel):
         description="IANA time zone, e.g. Europe/Warsaw"
     )
     role: Literal["agent", "manager"] = "agent"
+    locale: str = Field(default="en", description="Language of the agent's emails: en, pl, de, fr or es")
+
+
+class AgentPatch(BaseModel):
+    """Only the fields sent are changed; null is refused like any other bad value."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = None
+    locale: str | None = Field(default=None, description="en, pl, de, fr or es")
 
 
 class CalendarOut(Out):
@@ -44,6 +55,7 @@ class AgentOut(Out):
     booking_url: BookingUrl = Field(validation_alias=attribute("link"))
     role: str
     active: bool
+    locale: str
     calendar: CalendarOut | None = Field(validation_alias=attribute("calendar_connection"))
 
 
@@ -81,6 +93,21 @@ class AvailabilityOut(Out):
     change_cutoff_minutes: int
 
 
+class LocationIn(BaseModel):
+    """Where the call happens (SPEC §14): `value` is the agent's phone (or null: the agent calls the
+    invitee), the https URL of a `link`, the address of `in_person`; null for google_meet and none."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: str = Field(description="google_meet, phone, link, in_person or none")
+    value: str | None = None
+
+
+class LocationOut(Out):
+    kind: str
+    value: str | None
+
+
 class MeetingTypeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -95,6 +122,12 @@ class MeetingTypeIn(BaseModel):
     max_per_day: StrictInt | None = Field(
         default=None, description="Bookings of this type a day (null: no limit of its own; the agent's applies too)"
     )
+    # Any: the service checks the list and names what is wrong (shared.agents.validation).
+    reminder_minutes: Any = Field(
+        default_factory=lambda: list(DEFAULT_REMINDER_MINUTES),
+        description="Minutes before the start at which the invitee is reminded: at most 5, each 0–43200, no repeats",
+    )
+    location: LocationIn | None = Field(default=None, description="Default: {kind: none}")
 
 
 class MeetingTypePatch(BaseModel):
@@ -114,6 +147,8 @@ class MeetingTypePatch(BaseModel):
     max_per_day: StrictInt | None = Field(
         default=None, description="Bookings of this type a day (null: no limit of its own; the agent's applies too)"
     )
+    reminder_minutes: Any = None
+    location: LocationIn | None = None
 
 
 class MeetingTypeOut(Out):
@@ -129,6 +164,8 @@ class MeetingTypeOut(Out):
     buffer_before_minutes: int | None
     buffer_after_minutes: int | None
     max_per_day: int | None
+    reminder_minutes: list[int]
+    location: LocationOut
 
 
 class AgentRef(Out):
@@ -149,12 +186,14 @@ class AdminBookingOut(Out):
     last_name: str
     company_name: str
     email: str
+    phone: str | None
     description: str
     cancel_reason: str | None
     cancelled_at: datetime | None
     created_at: datetime
     session_id: str | None
     visitor_id: str | None
+    locale: str
     manage_url: ManageUrl = Field(validation_alias=attribute("manage_token"))
 
 
@@ -181,6 +220,8 @@ class BookedTimeOut(Out):
     meeting_type: MeetingTypeRef
     agent: AgentRef
     cancelled_at: datetime | None
+    phone: str | None = None
+    location_kind: str = "none"
 
     @model_validator(mode="before")
     @classmethod

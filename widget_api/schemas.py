@@ -84,11 +84,27 @@ class MeetingTypeRef(Out):
     duration_minutes: int
 
 
+class LocationKindOut(Out):
+    kind: str = Field(description="google_meet, phone, link, in_person or none")
+
+
+class BookingLocationOut(Out):
+    kind: str = Field(description="google_meet, phone, link, in_person or none")
+    value: str | None = Field(description="The agent's phone, the link's URL or the address; else null")
+    join_url: str | None = Field(
+        description="The Meet link once the calendar event is written (null until then), a link's URL, else null"
+    )
+
+
 class MeetingTypePublic(Out):
     id: int
     name: str
     duration_minutes: int
     description: str
+    location: LocationKindOut = Field(description="Only the kind: the value is shown once booked")
+    phone_required: bool = Field(
+        default=False, description="The form asks for the invitee's phone (a phone type whose value is null)"
+    )
 
 
 class LinkOut(Out):
@@ -138,12 +154,22 @@ class BookingIn(BaseModel):
     description: Annotated[str, StringConstraints(max_length=2000)] = ""
     visitor_id: Identifier | None = None
     session_id: Identifier | None = None
+    locale: str | None = Field(
+        default=None,
+        description="The invitee's language (en, pl, de, fr, es), e.g. the widget's; unknown or missing: en",
+    )
+    phone: str | None = Field(
+        default=None,
+        description="The invitee's phone: digits, spaces, + - ( ), ≤ 32 characters; required for a phone type "
+        "whose value is null (the agent calls)",
+    )
 
 
 class BookingCreated(Out):
     id: int
     start: datetime = Field(validation_alias=attribute("start_at"))
     end: datetime = Field(validation_alias=attribute("end_at"))
+    location: BookingLocationOut
     manage_url: ManageUrl = Field(validation_alias=attribute("manage_token"))
     ics_url: IcsUrl = Field(validation_alias=attribute("manage_token"))
     invitee_timezone: str = Field(exclude=True)
@@ -167,7 +193,10 @@ class BookingOut(Out):
     company_name: str
     email: str
     description: str
+    phone: str | None
     cancel_reason: str | None
+    locale: str = Field(description="The language of the invitee's emails and manage page")
+    location: BookingLocationOut
     manage_url: ManageUrl = Field(validation_alias=attribute("manage_token"))
     ics_url: IcsUrl = Field(validation_alias=attribute("manage_token"))
 

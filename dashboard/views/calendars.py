@@ -10,6 +10,7 @@ from dashboard.components.pickers import pick_agent
 from dashboard.components.text import md, when
 from shared.accounts.scoped import bookings as scoped_bookings
 from shared.accounts.scoped import calendars as scoped_calendars
+from shared.agents.locations import KIND_LABELS
 
 CONFIRM_KEY = "cancel_booking_pending"
 
@@ -37,6 +38,8 @@ with runtime.db() as session:
             "name": f"{b.first_name} {b.last_name}",
             "company": b.company_name,
             "email": b.email,
+            "phone": b.phone or "",
+            "where": b.join_url or b.location_value or KIND_LABELS.get(b.location_kind, ""),
             "invitee time zone": b.invitee_timezone,
             "description": b.description,
         }

@@ -14,6 +14,7 @@ from shared.accounts.scoped import agents as scoped_agents
 from shared.accounts.scoped import calendars as scoped_calendars
 from shared.agents.schemas import AvailabilityInput
 from shared.availability.rules import WEEKDAYS
+from shared.locales import LOCALE_NAMES, LOCALES
 from shared.models import Availability
 from shared.models.calendar import STATUS_CONNECTED, STATUS_DISCONNECTED, STATUS_NEEDS_RECONNECT
 
@@ -50,7 +51,7 @@ if outcome:
 
 with runtime.db() as session:
     agent = pick_agent(session, user)
-    agent_id, agent_name, link = agent.id, agent.name, agent.link
+    agent_id, agent_name, link, agent_locale = agent.id, agent.name, agent.link, agent.locale
     availability = agent.availability
     current = {
         "timezone": availability.timezone,
@@ -83,6 +84,28 @@ with st.expander("Rotate the link"):
         runtime.act(
             lambda session: scoped_agents.rotate_link(session, actor=user, agent_id=agent_id),
             success="A new booking link was created; the old one no longer works.",
+        )
+
+# --- language ----------------------------------------------------------------------------------------
+st.header("Language of your emails")
+st.caption(
+    "New-call, reschedule and cancel emails to you use this language. Invitees get theirs in the language "
+    "they booked in."
+)
+with st.form(f"agent_locale_{agent_id}"):
+    chosen_locale = st.selectbox(
+        "Language",
+        options=list(LOCALES),
+        index=list(LOCALES).index(agent_locale) if agent_locale in LOCALES else 0,
+        format_func=lambda code: LOCALE_NAMES[code],
+        key=f"agent_locale_select_{agent_id}",
+    )
+    if st.form_submit_button("Save language"):
+        runtime.act(
+            lambda session: scoped_agents.update_agent(
+                session, actor=user, agent_id=agent_id, changes={"locale": chosen_locale}
+            ),
+            success="Language saved.",
         )
 
 # --- Google Calendar ---------------------------------------------------------------------------------

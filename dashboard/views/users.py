@@ -68,6 +68,7 @@ if profile.bookings:
                 "meeting type": b.meeting_type_name,
                 "minutes": b.duration_minutes,
                 "agent": b.agent_name,
+                "phone": b.phone or "",
                 "status": b.status,
                 "cancelled at": when(b.cancelled_at, with_zone=True),
                 "booking": b.booking_id,

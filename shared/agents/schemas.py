@@ -25,6 +25,9 @@ DURATION_RANGE = (5, 480)
 NAME_MAX_LENGTH = 100
 DESCRIPTION_MAX_LENGTH = 2000
 DEFAULT_COLOUR = "#2563eb"
+# Reminders of one meeting type: at most this many, each 0 to 30 days before the start.
+MAX_REMINDERS = 5
+REMINDER_MAX_MINUTES = 30 * 24 * 60
 
 
 @dataclass(frozen=True)
@@ -64,3 +67,12 @@ class MeetingTypeChanges(TypedDict, total=False):
     buffer_before_minutes: int | None
     buffer_after_minutes: int | None
     max_per_day: int | None
+    location: Mapping[str, Any]  # {"kind", "value"}: shared.agents.locations
+    reminder_minutes: list[int]
+
+
+class AgentChanges(TypedDict, total=False):
+    """A partial update of an agent's own settings: only the keys present are changed."""
+
+    name: str
+    locale: str

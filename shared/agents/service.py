@@ -14,12 +14,20 @@ from shared.agents.bookable import bookable_clause, is_bookable
 from shared.agents.errors import (
     AgentNotFound,
     EmailTaken,
+    InvalidAgent,
     InvalidMeetingType,
     LinkNotFound,
     MeetingTypeNotFound,
 )
+from shared.agents.locations import NO_LOCATION, check_location_for_agent
 from shared.agents.locks import lock_agent
-from shared.agents.schemas import DEFAULT_COLOUR, MEETING_TYPE_RULE_FIELDS, AvailabilityInput, MeetingTypeChanges
+from shared.agents.schemas import (
+    DEFAULT_COLOUR,
+    MEETING_TYPE_RULE_FIELDS,
+    AgentChanges,
+    AvailabilityInput,
+    MeetingTypeChanges,
+)
 from shared.agents.validation import (
     check_active,
     check_agent,
@@ -29,7 +37,9 @@ from shared.agents.validation import (
     check_duration,
     check_meeting_type_rules,
     check_name,
+    check_reminder_minutes,
 )
+from shared.locales import DEFAULT_LOCALE, check_locale
 from shared.models import (
     PREDEFINED_MEETING_TYPES,
     Agent,
@@ -37,6 +47,7 @@ from shared.models import (
     MeetingType,
 )
 from shared.models.agent import AVAILABILITY_DEFAULTS, DEFAULT_WEEKLY, ROLE_AGENT
+from shared.models.meeting_type import DEFAULT_REMINDER_MINUTES
 from shared.timezones import validate_timezone
 
 
@@ -53,18 +64,28 @@ def create_agent(
     timezone: str,
     role: str = ROLE_AGENT,
     password_hash: str | None = None,
+    locale: str = DEFAULT_LOCALE,
 ) -> Agent:
     """Create an agent with default availability (Mon–Fri 09:00–17:00) and the predefined meeting types.
 
-    InvalidAgent for a missing name, a malformed email or an unknown role; EmailTaken when an agent
-    already has this email (any case).
+    InvalidAgent for a missing name, a malformed email or an unknown role; InvalidInput for a locale
+    outside shared.locales; EmailTaken when an agent already has this email (any case).
     """
     name, email = check_agent(name=name, email=email, role=role)
+    locale = check_locale(locale)
     validate_timezone(timezone)
     # Case-insensitive: Ada@Example.com and ada@example.com are one mailbox in practice.
     if session.scalar(select(Agent.id).where(func.lower(Agent.email) == email.lower())) is not None:
         raise EmailTaken()
-    agent = Agent(name=name, email=email, timezone=timezone, role=role, link=new_link(), password_hash=password_hash)
+    agent = Agent(
+        name=name,
+        email=email,
+        timezone=timezone,
+        role=role,
+        locale=locale,
+        link=new_link(),
+        password_hash=password_hash,
+    )
     agent.availability = Availability(
         timezone=timezone,
         weekly={day: [list(w) for w in windows] for day, windows in DEFAULT_WEEKLY.items()},
@@ -94,6 +115,23 @@ def get_agent_by_link(session: Session, *, link: str) -> Agent:
     agent = session.scalar(select(Agent).where(Agent.link == link, Agent.active.is_(True)))
     if agent is None:
         raise LinkNotFound()
+    return agent
+
+
+def update_agent(session: Session, *, agent_id: int, changes: AgentChanges) -> Agent:
+    """Change an agent's own settings (name, locale); all are checked before any is applied."""
+    agent = get_agent(session, agent_id=agent_id)
+    checks = {
+        "name": lambda value: check_agent(name=value, email=agent.email, role=agent.role)[0],
+        "locale": check_locale,
+    }
+    unknown = sorted(set(changes) - set(checks))
+    if unknown:
+        raise InvalidAgent(f"unknown field {unknown[0]!r}; editable: {', '.join(checks)}")
+    checked = {key: checks[key](value) for key, value in changes.items()}
+    for key, value in checked.items():
+        setattr(agent, key, value)
+    session.flush()
     return agent
 
 
@@ -191,10 +229,14 @@ def create_meeting_type(
     buffer_before_minutes: int | None = None,
     buffer_after_minutes: int | None = None,
     max_per_day: int | None = None,
+    reminder_minutes: Sequence[int] = DEFAULT_REMINDER_MINUTES,
+    location: object = None,
 ) -> MeetingType:
     """Add a meeting type at the end of the agent's list. InvalidMeetingType names a bad field.
 
     The four rules (notice, buffers, daily maximum) are the type's own; None uses the agent's.
+    `reminder_minutes`: when the invitee is reminded, minutes before the start (a day and an hour
+    unless told otherwise); `location`: `{"kind", "value"}` (shared.agents.locations; None: `none`).
     """
     agent = get_agent(session, agent_id=agent_id)
     rules = check_meeting_type_rules(
@@ -206,6 +248,7 @@ def create_meeting_type(
         },
         horizon_days=agent.availability.horizon_days,
     )
+    place = NO_LOCATION if location is None else check_location_for_agent(session, agent_id=agent_id, raw=location)
     meeting_type = MeetingType(
         **rules,
         agent_id=agent_id,
@@ -214,7 +257,10 @@ def create_meeting_type(
         description=check_description(description),
         colour=check_colour(colour),
         active=check_active(active),
+        reminder_minutes=check_reminder_minutes(reminder_minutes),
         position=_next_position(session, agent_id=agent_id),
+        location_kind=place.kind,
+        location_value=place.value,
     )
     session.add(meeting_type)
     session.flush()
@@ -234,6 +280,7 @@ _CHECKS = {
     "description": check_description,
     "colour": check_colour,
     "active": check_active,
+    "reminder_minutes": check_reminder_minutes,
 }
 
 
@@ -247,11 +294,16 @@ def update_meeting_type(
     agent's booking lock like a booking does (which also tells other processes' answer caches).
     """
     meeting_type = get_meeting_type(session, meeting_type_id=meeting_type_id, agent_id=agent_id)
-    editable = [*_CHECKS, *MEETING_TYPE_RULE_FIELDS]
+    editable = [*_CHECKS, *MEETING_TYPE_RULE_FIELDS, "location"]
     unknown = sorted(set(changes) - set(editable))
     if unknown:
         raise InvalidMeetingType(f"unknown field {unknown[0]!r}; editable: {', '.join(editable)}")
     checked: dict[str, object] = {key: _CHECKS[key](value) for key, value in changes.items() if key in _CHECKS}
+    place = (
+        check_location_for_agent(session, agent_id=meeting_type.agent_id, raw=changes["location"])
+        if "location" in changes
+        else None
+    )
     rule_changes = {key: value for key, value in changes.items() if key in MEETING_TYPE_RULE_FIELDS}
     if rule_changes:
         horizon_days = get_agent(session, agent_id=meeting_type.agent_id).availability.horizon_days
@@ -259,6 +311,8 @@ def update_meeting_type(
         lock_agent(session, agent_id=meeting_type.agent_id)
     for key, value in checked.items():
         setattr(meeting_type, key, value)
+    if place is not None:
+        meeting_type.location_kind, meeting_type.location_value = place.kind, place.value
     session.flush()
     return meeting_type
 

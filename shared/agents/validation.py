@@ -19,9 +19,11 @@ from shared.agents.schemas import (
     HORIZON_DAYS_RANGE,
     MAX_OVERRIDES,
     MAX_PER_DAY_RANGE,
+    MAX_REMINDERS,
     MAX_WINDOWS_PER_DAY,
     MIN_NOTICE_MAX_MINUTES,
     NAME_MAX_LENGTH,
+    REMINDER_MAX_MINUTES,
     SLOT_INTERVAL_RANGE,
     AvailabilityInput,
 )
@@ -246,3 +248,20 @@ def check_meeting_type_rules(values: Mapping[str, object], *, horizon_days: int)
             )
         checked[field] = check_int(value, field=field, low=low, high=high, error=InvalidMeetingType)
     return checked
+
+
+def check_reminder_minutes(value: object) -> list[int]:
+    """When the invitee is reminded, in minutes before the start: at most MAX_REMINDERS different
+    whole numbers from 0 to 30 days; stored largest (earliest) first. InvalidMeetingType otherwise."""
+    if not isinstance(value, list | tuple):
+        raise InvalidMeetingType(f"reminder_minutes must be a list of minutes before the start, got {value!r}")
+    if len(value) > MAX_REMINDERS:
+        raise InvalidMeetingType(f"reminder_minutes: at most {MAX_REMINDERS} reminders, got {len(value)}")
+    minutes = [
+        check_int(item, field="reminder_minutes", low=0, high=REMINDER_MAX_MINUTES, error=InvalidMeetingType)
+        for item in value
+    ]
+    repeated = sorted({m for m in minutes if minutes.count(m) > 1})
+    if repeated:
+        raise InvalidMeetingType(f"reminder_minutes: {repeated[0]} appears more than once")
+    return sorted(minutes, reverse=True)

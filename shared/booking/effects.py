@@ -4,7 +4,8 @@ Everything is written as outbox jobs in the booking's own transaction, in one mu
 nothing is lost and the booking never waits on Google or SMTP. Each channel decides for itself
 whether it has work (an agent without a calendar gets no calendar job, no configured webhook means
 no delivery). In order: the webhooks of the step event that caused the change (the booking form's
-`calendar_4th_step_submit`), the two emails, the calendar write, the `booking.<change>` webhooks.
+`calendar_4th_step_submit`), the two emails, the reminders (shared.notifications.reminders), the
+calendar write, the `booking.<change>` webhooks.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session
 from shared.calendars.google.planning import calendar_jobs, calendar_status
 from shared.models import Booking, Event, WebhookEndpoint
 from shared.notifications.planning import booking_email_jobs
+from shared.notifications.reminders import drop_reminders, reminder_jobs
 from shared.notifications.webhooks import active_endpoints, booking_webhook_jobs, event_webhook_jobs
 from shared.outbox.service import PlannedJob, enqueue_many
 
@@ -61,10 +63,14 @@ def booking_effect_jobs(
         if step_event is not None
         else []
     )
+    calendar = calendar_jobs(booking, event=event, status=targets.calendar_status)
+    # A new Meet booking's confirmation waits (up to a minute) for the link the calendar job brings.
+    awaits_meet_link = booking.location_kind == "google_meet" and bool(calendar) and booking.join_url is None
     return [
         *step_jobs,
-        *booking_email_jobs(booking, event=event),
-        *calendar_jobs(booking, event=event, status=targets.calendar_status),
+        *booking_email_jobs(booking, event=event, now=now, awaits_meet_link=awaits_meet_link),
+        *reminder_jobs(booking, event=event, now=now),
+        *calendar,
         *booking_webhook_jobs(session, booking=booking, event=event, now=now, endpoints=targets.webhook_endpoints),
     ]
 
@@ -78,6 +84,9 @@ def plan_booking_effects(
     targets: EffectTargets | None = None,
     step_event: Event | None = None,
 ) -> None:
-    """Queue everything a booking change sets in motion, in one INSERT."""
+    """Queue everything a booking change sets in motion, in one INSERT (a cancel or reschedule first
+    drops the reminders planned for the old time)."""
+    if event != "created":
+        drop_reminders(session, booking_id=booking.id)
     jobs = booking_effect_jobs(session, booking=booking, event=event, now=now, targets=targets, step_event=step_event)
     enqueue_many(session, jobs, now=now)

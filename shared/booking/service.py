@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from shared.agents.bookable import is_bookable
 from shared.agents.errors import LinkNotFound, MeetingTypeNotFound
+from shared.agents.locations import check_invitee_phone
 from shared.agents.locks import lock_agent as lock_agent  # re-exported: the booking writes' lock
 from shared.agents.service import get_bookable_meeting_type
 from shared.availability.busy import BusyTimeSource
@@ -38,6 +39,7 @@ from shared.booking.errors import (
 )
 from shared.booking.schemas import BookingRequest
 from shared.contacts.service import identify_contact, record_event
+from shared.locales import resolve_locale
 from shared.models import (
     STATUS_CANCELLED,
     STATUS_CONFIRMED,
@@ -171,6 +173,7 @@ def book(
     """
     agent, meeting_type, targets = _booking_target(session, link=link, meeting_type_id=request.meeting_type_id)
     validate_timezone(request.timezone)
+    phone = check_invitee_phone(request.phone, required=meeting_type.phone_required)
     if request.start.tzinfo is None:
         raise SlotNotOffered("start must carry a UTC offset")
 
@@ -197,6 +200,7 @@ def book(
         idempotency_key=idempotency_key,
         fingerprint=fingerprint,
         now=now,
+        phone=phone,
     )
     plan_booking_effects(session, booking=booking, event="created", now=now, targets=targets, step_event=submit)
     return booking, True
@@ -212,6 +216,7 @@ def _write_booking(
     fingerprint: str,
     now: datetime,
     created_at: datetime | None = None,
+    phone: str | None = None,
 ) -> tuple[Booking, Event]:
     """The rows of a booking: the contact (an anonymous visitor merged by email), the booking,
     `calendar_4th_step_submit` with the five submitted fields and `booking_confirmed`. Returns the
@@ -243,6 +248,12 @@ def _write_booking(
         request_fingerprint=fingerprint,
         session_id=request.session_id,
         visitor_id=request.visitor_id,
+        locale=resolve_locale(request.locale),
+        phone=phone,
+        location_kind=meeting_type.location_kind,
+        location_value=meeting_type.location_value,
+        # A fixed link is the way in from the start; a Meet link arrives with the calendar event.
+        join_url=meeting_type.location_value if meeting_type.location_kind == "link" else None,
     )
     if created_at is not None:
         booking.created_at = booking.updated_at = created_at
@@ -293,6 +304,7 @@ def record_past_booking(
         fingerprint=request.fingerprint(),
         now=booked_at,
         created_at=booked_at,
+        phone=request.phone,
     )
     return booking
 

@@ -34,12 +34,13 @@ class CalendarProvider(ABC):
         """Busy times of those calendars in [start, end), however long the range."""
 
     @abstractmethod
-    def insert_event(self, calendar_id: str, event: dict[str, Any]) -> None:
-        """Create the event with the id it carries; raises EventAlreadyExists when the id is taken."""
+    def insert_event(self, calendar_id: str, event: dict[str, Any]) -> dict[str, Any]:
+        """Create the event with the id it carries and return it as stored (with its conference link,
+        if one was asked for); raises EventAlreadyExists when the id is taken."""
 
     @abstractmethod
-    def patch_event(self, calendar_id: str, event_id: str, changes: dict[str, Any]) -> None:
-        """Change an existing event; raises EventGone when it does not exist (any more)."""
+    def patch_event(self, calendar_id: str, event_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+        """Change an existing event and return it; raises EventGone when it does not exist (any more)."""
 
     @abstractmethod
     def delete_event(self, calendar_id: str, event_id: str) -> None:

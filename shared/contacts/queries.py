@@ -29,6 +29,8 @@ class BookedTime:
     agent_id: int
     agent_name: str
     cancelled_at: datetime | None
+    phone: str | None = None  # the phone the invitee gave with this booking (phone types)
+    location_kind: str = "none"
 
 
 @dataclass(frozen=True)
@@ -125,6 +127,8 @@ def _booked_times(session: Session, *, contact_id: int) -> list[BookedTime]:
             agent_id=b.agent_id,
             agent_name=b.agent.name,
             cancelled_at=b.cancelled_at,
+            phone=b.phone,
+            location_kind=b.location_kind,
         )
         for b in bookings
     ]

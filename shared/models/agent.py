@@ -50,6 +50,8 @@ class Agent(Base):
     # Public booking link id: ≥128 bits from `secrets`, rotatable (the old one stops working).
     link: Mapped[str] = mapped_column(String(64), unique=True)
     role: Mapped[str] = mapped_column(String(16), default=ROLE_AGENT)
+    # The language of the agent's own emails (shared.locales).
+    locale: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     password_hash: Mapped[str | None] = mapped_column(String(255), default=None)
     api_token_hash: Mapped[str | None] = mapped_column(String(128), default=None, index=True)

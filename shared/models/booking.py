@@ -38,6 +38,8 @@ class Booking(Base):
     start_at: Mapped[datetime] = mapped_column(UTCDateTime)
     end_at: Mapped[datetime] = mapped_column(UTCDateTime)
     invitee_timezone: Mapped[str] = mapped_column(String(64))
+    # The language of the invitee's emails and manage page (shared.locales): from the widget, "en" otherwise.
+    locale: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
     first_name: Mapped[str] = mapped_column(String(100))
     last_name: Mapped[str] = mapped_column(String(100))
     company_name: Mapped[str] = mapped_column(String(100))
@@ -55,9 +57,21 @@ class Booking(Base):
     sequence: Mapped[int] = mapped_column(Integer, default=0)
     cancel_reason: Mapped[str | None] = mapped_column(Text, default=None)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # Where the call happens, copied from the meeting type when booked (a later change of the type
+    # does not move calls already booked); join_url: the Meet link once Google wrote the event, the
+    # fixed URL of a `link` type, otherwise null. phone: the invitee's number (phone types).
+    location_kind: Mapped[str] = mapped_column(String(16), default="none", server_default="none")
+    location_value: Mapped[str | None] = mapped_column(String(2000), default=None)
+    join_url: Mapped[str | None] = mapped_column(String(2000), default=None)
+    phone: Mapped[str | None] = mapped_column(String(32), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     agent: Mapped[Agent] = relationship(lazy="joined")
     meeting_type: Mapped[MeetingType] = relationship(lazy="joined")
     contact: Mapped[Contact] = relationship()
+
+    @property
+    def location(self) -> dict[str, str | None]:
+        """`{kind, value, join_url}` as the booking answers show it (SPEC §14)."""
+        return {"kind": self.location_kind, "value": self.location_value, "join_url": self.join_url}

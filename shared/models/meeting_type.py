@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.models.base import Base, UTCDateTime, utcnow
@@ -13,6 +13,10 @@ PREDEFINED_MEETING_TYPES: tuple[tuple[str, int, str, str], ...] = (
     ("Onboarding", 45, "Set-up help for new customers: accounts, integrations, first steps.", "#16a34a"),
     ("Assistance", 15, "A quick call to solve one problem.", "#f59e0b"),
 )
+
+# Reminders of a new meeting type: minutes before the start (a day, and an hour). Types that existed
+# before reminders have none (the migration's server default).
+DEFAULT_REMINDER_MINUTES: tuple[int, ...] = (1440, 60)
 
 
 class MeetingType(Base):
@@ -31,6 +35,24 @@ class MeetingType(Base):
     buffer_before_minutes: Mapped[int | None] = mapped_column(Integer, default=None)
     buffer_after_minutes: Mapped[int | None] = mapped_column(Integer, default=None)
     max_per_day: Mapped[int | None] = mapped_column(Integer, default=None)
+    # When the invitee is reminded: minutes before the start, largest first (shared.agents.validation).
+    reminder_minutes: Mapped[list[int]] = mapped_column(
+        JSON, default=lambda: list(DEFAULT_REMINDER_MINUTES), server_default="[]"
+    )
     # Soft delete: bookings keep pointing at the type they were made for.
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Where the call happens (SPEC §14): google_meet, phone, link, in_person or none; the value is
+    # the agent's number, the https URL or the address (shared.agents.locations checks both).
+    location_kind: Mapped[str] = mapped_column(String(16), default="none", server_default="none")
+    location_value: Mapped[str | None] = mapped_column(String(2000), default=None)
+
+    @property
+    def location(self) -> dict[str, str | None]:
+        """`{kind, value}` as the admin API shows it."""
+        return {"kind": self.location_kind, "value": self.location_value}
+
+    @property
+    def phone_required(self) -> bool:
+        """A phone type without the agent's number: the agent calls, so the invitee gives theirs."""
+        return self.location_kind == "phone" and not self.location_value

@@ -30,7 +30,15 @@ from sqlalchemy.orm import Session
 from shared.db import session_scope
 from shared.errors import InvalidInput
 from shared.models import STATUS_CANCELLED, Agent, Booking, EmailMessage, OutboxJob
-from shared.notifications.emails import RenderedEmail, render_agent_notice, render_booking_email
+from shared.models.outbox import JOB_DONE, JOB_FAILED
+from shared.notifications.emails import (
+    RenderedEmail,
+    render_agent_notice,
+    render_booking_email,
+    render_joining_details,
+    render_reminder_email,
+)
+from shared.notifications.planning import confirmation_dedupe_key
 from shared.notifications.smtp import SmtpConfig, build_mime, mail_domain, parse_smtp_url, send_mime
 from shared.outbox.contract import JobContext, PermanentFailure, RetryLater
 
@@ -117,6 +125,69 @@ def handle_booking_email(context: JobContext, job: OutboxJob) -> None:
         return render_booking_email(
             booking, event=event, recipient=recipient, settings=context.settings, now=context.clock()
         )
+
+    deliver_email(context, job, compose, booking_id=booking_id)
+
+
+def handle_reminder_email(context: JobContext, job: OutboxJob) -> None:
+    """Kind "email.reminder": payload {booking_id, minutes, sequence} (shared.notifications.reminders).
+
+    Nothing is sent for a booking cancelled or moved since the reminder was planned (the move planned
+    its own), nor once the call has started (a worker that was down for hours sends no stale ones).
+    """
+    payload: dict[str, Any] = job.payload
+    booking_id = payload.get("booking_id")
+    sequence = payload.get("sequence")
+    if not isinstance(booking_id, int) or not isinstance(sequence, int) or not isinstance(payload.get("minutes"), int):
+        raise PermanentFailure(f"malformed email.reminder payload: {payload!r}")
+
+    def compose(session: Session) -> RenderedEmail | None:
+        booking = session.get(Booking, booking_id)
+        if booking is None or booking.status == STATUS_CANCELLED or booking.sequence != sequence:
+            return None
+        if context.clock() >= booking.start_at:
+            return None
+        return render_reminder_email(booking, settings=context.settings)
+
+    deliver_email(context, job, compose, booking_id=booking_id)
+
+
+# How long the joining-details job waits, each time, for the confirmation to be decided.
+CONFIRMATION_PENDING_RETRY_SECONDS = 15.0
+
+
+def handle_joining_details(context: JobContext, job: OutboxJob) -> None:
+    """Kind "email.joining_details": payload {booking_id}. The Meet link to the invitee, sent only
+    when their confirmation went out without it (it waited its minute), so each invitee reads the
+    link exactly once in whichever email came first. While the confirmation is still queued the job
+    waits: a confirmation rendered from now on carries the link, one being rendered right now may not.
+    """
+    booking_id = job.payload.get("booking_id")
+    if not isinstance(booking_id, int):
+        raise PermanentFailure(f"malformed email.joining_details payload: {job.payload!r}")
+
+    def compose(session: Session) -> RenderedEmail | None:
+        booking = session.get(Booking, booking_id)
+        if booking is None or booking.status == STATUS_CANCELLED or not booking.join_url:
+            return None
+        confirmation = session.scalar(
+            select(OutboxJob).where(OutboxJob.dedupe_key == confirmation_dedupe_key(booking_id))
+        )
+        sent = (
+            session.scalar(select(EmailMessage).where(EmailMessage.outbox_job_id == confirmation.id))
+            if confirmation is not None
+            else None
+        )
+        if sent is not None:
+            return (
+                None
+                if booking.join_url in sent.text_body
+                else render_joining_details(booking, settings=context.settings)
+            )
+        if confirmation is not None and confirmation.status not in (JOB_DONE, JOB_FAILED):
+            raise RetryLater("the confirmation is not decided yet", delay_seconds=CONFIRMATION_PENDING_RETRY_SECONDS)
+        # Done without an email (the booking was cancelled then) or never planned: nothing to follow up.
+        return None
 
     deliver_email(context, job, compose, booking_id=booking_id)
 

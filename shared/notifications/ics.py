@@ -56,6 +56,8 @@ def booking_ics(
     event.add("description", _description(booking, manage_url))
     event.add("status", "CANCELLED" if method == "CANCEL" else "CONFIRMED")
     event.add("transp", "OPAQUE")
+    if place := booking_place(booking):
+        event.add("location", place)
     if manage_url:
         event.add("url", manage_url)
 
@@ -74,6 +76,20 @@ def booking_ics(
     return ical.decode()
 
 
+def booking_place(booking: Booking) -> str | None:
+    """Where the call happens, in one line (the .ics LOCATION, the manage page): the join link, the
+    address, the agent's number, or the invitee's number for a call the agent makes."""
+    if booking.join_url:
+        return booking.join_url
+    if booking.location_kind == "google_meet":
+        return "Google Meet"
+    if booking.location_kind in ("in_person", "phone") and booking.location_value:
+        return booking.location_value
+    if booking.location_kind == "phone":
+        return f"Phone: {booking.phone}" if booking.phone else "Phone call"
+    return None
+
+
 def _invitee_name(booking: Booking) -> str:
     return f"{booking.first_name} {booking.last_name}".strip()
 
@@ -85,6 +101,10 @@ def _description(booking: Booking, manage_url: str | None) -> str:
         lines.append(f"Company: {booking.company_name}")
     if booking.description:
         lines.extend(["", booking.description])
+    if booking.join_url:
+        lines.extend(["", f"Join: {booking.join_url}"])
+    if booking.phone:
+        lines.append(f"Phone: {booking.phone}")
     if booking.status == STATUS_CANCELLED and booking.cancel_reason:
         lines.extend(["", f"Cancelled: {booking.cancel_reason}"])
     if manage_url:

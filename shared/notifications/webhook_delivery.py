@@ -6,6 +6,12 @@ Every POST carries:
     X-Meetings-Timestamp: <unix seconds>
     X-Meetings-Signature: sha256=<hex HMAC-SHA256 over "<timestamp>.<raw body>" with the secret>
     X-Meetings-Delivery: <event id>                the body's "id"; the same on every retry
+and the three headers of Standard Webhooks (https://www.standardwebhooks.com), so a receiver can
+verify with the `standardwebhooks` library and the same `whsec_…` secret:
+    webhook-id: <event id>                         the same as X-Meetings-Delivery
+    webhook-timestamp: <unix seconds>              the same as X-Meetings-Timestamp
+    webhook-signature: v1,<base64 HMAC-SHA256 over "<id>.<timestamp>.<raw body>">
+keyed with the base64-decoded part of the secret after `whsec_` (see `standard_key`),
 and the body {"id", "type", "created_at", "data"}.
 
 A receiver verifies (Python):
@@ -26,6 +32,8 @@ link-local and reserved addresses are refused unless `webhook_allow_private` is 
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import hmac
 import ipaddress
@@ -56,6 +64,29 @@ def allow_private_targets(settings: Settings) -> bool:
 def sign(secret: str, timestamp: str, body: bytes) -> str:
     digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
     return f"sha256={digest}"
+
+
+def standard_key(secret: str) -> bytes:
+    """The Standard Webhooks signing key of a `whsec_…` secret: the part after `whsec_`, base64-decoded
+    exactly as the `standardwebhooks` library decodes it (padding added, characters outside the
+    alphabet skipped), so every secret, old url-safe ones and hand-given ones too, verifies there
+    unchanged. Secrets made now are `whsec_` + standard base64 of 32 random bytes. A secret that
+    does not decode at all (the library refuses it too) is keyed with its own UTF-8 bytes, which a
+    receiver can pass to `Webhook(...)` as bytes.
+    """
+    encoded = secret.removeprefix("whsec_")
+    try:
+        key = base64.b64decode(encoded + "==")
+    except (binascii.Error, ValueError):
+        return encoded.encode()
+    return key or encoded.encode()
+
+
+def standard_signature(secret: str, *, message_id: str, timestamp: str, body: bytes) -> str:
+    """`webhook-signature`: "v1," + base64 HMAC-SHA256 of "{id}.{timestamp}.{body}" (Standard Webhooks)."""
+    signed = message_id.encode() + b"." + timestamp.encode() + b"." + body
+    digest = hmac.new(standard_key(secret), signed, hashlib.sha256).digest()
+    return "v1," + base64.b64encode(digest).decode()
 
 
 def encode_body(payload: dict[str, Any]) -> bytes:
@@ -179,6 +210,11 @@ def handle_webhook_delivery(context: JobContext, job: OutboxJob) -> None:
         "X-Meetings-Delivery": str(payload["event_id"]),
         "X-Meetings-Timestamp": timestamp,
         "X-Meetings-Signature": sign(secret, timestamp, body),
+        "webhook-id": str(payload["event_id"]),
+        "webhook-timestamp": timestamp,
+        "webhook-signature": standard_signature(
+            secret, message_id=str(payload["event_id"]), timestamp=timestamp, body=body
+        ),
     }
     extensions = {"sni_hostname": target.sni_hostname} if target.sni_hostname else None
     try:

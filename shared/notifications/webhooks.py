@@ -1,6 +1,6 @@
 """Webhook endpoints (managed by managers) and the planning of deliveries in the cause's transaction.
 
-Event types: `booking.created`, `booking.cancelled`, `booking.rescheduled` and the four step events
+Event types: `booking.created`, `booking.cancelled`, `booking.rescheduled`, `booking.updated` and the four step events
 under their own names (`calendar_1st_step` … `calendar_4th_step_submit`). Each delivery is one
 outbox job per endpoint, with a snapshot of the data taken when the event happened; the worker
 signs and posts it (shared.notifications.webhook_delivery).
@@ -8,6 +8,7 @@ signs and posts it (shared.notifications.webhook_delivery).
 
 from __future__ import annotations
 
+import base64
 import ipaddress
 import secrets
 import uuid
@@ -25,7 +26,13 @@ from shared.outbox.service import PlannedJob, enqueue_many
 from shared.steps.names import STEP_EVENTS
 
 WEBHOOK_JOB = "webhook.deliver"
-BOOKING_WEBHOOK_EVENTS: tuple[str, ...] = ("booking.created", "booking.cancelled", "booking.rescheduled")
+# booking.updated (SPEC §14): something learnt after the booking, e.g. the Meet link once Google made it.
+BOOKING_WEBHOOK_EVENTS: tuple[str, ...] = (
+    "booking.created",
+    "booking.cancelled",
+    "booking.rescheduled",
+    "booking.updated",
+)
 WEBHOOK_EVENTS: tuple[str, ...] = BOOKING_WEBHOOK_EVENTS + STEP_EVENTS
 MAX_URL_LENGTH = 2000
 
@@ -94,7 +101,8 @@ def validate_events(events: Sequence[str]) -> list[str]:
 
 
 def new_secret() -> str:
-    return "whsec_" + secrets.token_urlsafe(32)
+    """`whsec_` + standard base64 of 32 random bytes: the form Standard Webhooks libraries decode."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
 def create_endpoint(
@@ -214,6 +222,8 @@ def booking_webhook_data(booking: Booking) -> dict[str, Any]:
             "company_name": booking.company_name,
             "email": booking.email,
             "description": booking.description,
+            "phone": booking.phone,
+            "location": booking.location,
             "cancel_reason": booking.cancel_reason,
             "session_id": booking.session_id,
             "visitor_id": booking.visitor_id,

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, or_, select, update
+from sqlalchemy import Table, and_, delete, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -104,6 +104,17 @@ def enqueue_many(session: Session, jobs: Sequence[PlannedJob], *, now: datetime)
     # JSON payloads in the cache key); RETURNING makes SQLAlchemy send it as one multi-row INSERT
     # ("insertmanyvalues") instead of one execution per row in a psycopg pipeline.
     session.execute(_insert_jobs(dialect_name(session)), rows)
+
+
+def drop_pending_jobs(session: Session, *, booking_id: int, kind: str) -> int:
+    """Delete the booking's jobs of this kind that no worker has taken yet (e.g. reminders of a
+    cancelled booking); returns how many. A job already running is left to its handler."""
+    result = session.execute(
+        delete(OutboxJob)
+        .where(OutboxJob.booking_id == booking_id, OutboxJob.kind == kind, OutboxJob.status == JOB_PENDING)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 def _is_due(now: datetime) -> ColumnElement[bool]:
@@ -236,3 +247,15 @@ def resume_parked_jobs(session: Session, *, agent_id: int, now: datetime) -> int
     )
     session.flush()
     return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def bring_forward(session: Session, *, dedupe_key: str, now: datetime) -> bool:
+    """Make the pending job of this dedupe key due now (it was planned to wait); True if it was
+    waiting. A job already running, done or failed is left as it is."""
+    changed = session.execute(
+        update(OutboxJob)
+        .where(OutboxJob.dedupe_key == dedupe_key, OutboxJob.status == JOB_PENDING, OutboxJob.next_attempt_at > now)
+        .values(next_attempt_at=now, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(changed, "rowcount", 0))

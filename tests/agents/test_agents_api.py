@@ -27,7 +27,19 @@ def test_create_agent_answers_201_with_link_and_predefined_types(
     )
     assert response.status_code == 201, response.text
     agent = response.json()
-    assert set(agent) == {"id", "name", "email", "timezone", "link", "booking_url", "role", "active", "calendar"}
+    assert set(agent) == {
+        "id",
+        "name",
+        "email",
+        "timezone",
+        "link",
+        "booking_url",
+        "role",
+        "active",
+        "locale",
+        "calendar",
+    }
+    assert agent["locale"] == "en"
     assert agent["name"] == "Ada <Sales>"  # stored as given
     assert agent["booking_url"] == f"http://testserver/b/{agent['link']}"
     assert len(agent["link"]) >= 22  # ≥128 bits, URL-safe base64

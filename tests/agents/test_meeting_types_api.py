@@ -54,6 +54,8 @@ def test_create_appends_at_the_end_and_lists_inactive_types(
         "buffer_before_minutes": None,
         "buffer_after_minutes": None,
         "max_per_day": None,
+        "reminder_minutes": [1440, 60],  # a new type reminds a day and an hour before
+        "location": {"kind": "none", "value": None},
     }
     assert _names(client, agent_id, admin_headers) == ["Demo", "Onboarding", "Assistance", "Deep dive <API>"]
     # Inactive: listed for the admin, not offered in the widget.
@@ -78,6 +80,8 @@ def test_create_with_defaults(client: TestClient, db: sessionmaker[Session], adm
         "name": "Chat",
         "duration_minutes": 5,
         "description": "",
+        "location": {"kind": "none"},
+        "phone_required": False,
     }
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from shared.db import session_scope
 from shared.demo import seed_demo
-from shared.models import Agent, Booking, Event, OutboxJob
+from shared.models import Agent, Booking, CalendarConnection, Event, MeetingType, OutboxJob
 from shared.settings import Settings
 from tests.conftest import Clock
 
@@ -60,3 +60,33 @@ def test_demo_bookings_keep_the_agents_rules_and_events_their_shape(
     future = {b.id for b in bookings if b.start_at > now}
     assert future
     assert {j.booking_id for j in jobs} == future
+    # Some demo visitors booked in Polish and German; their calls ahead have reminders planned.
+    languages = Counter(b.locale for b in bookings)
+    assert languages["pl"] > 0
+    assert languages["de"] > 0
+    assert languages["en"] > languages["pl"] > languages["de"]
+    assert {j.kind for j in jobs if j.booking_id in future} >= {"email.booking", "email.reminder"}
+
+
+def test_the_demo_types_show_where_each_call_happens(
+    db: sessionmaker[Session], settings: Settings, clock: Clock
+) -> None:
+    """A Google Meet type (not connected until Google is set up), a Zoom link, a phone call the agent
+    makes (its bookings carry the invitee's phone) and an in-person type."""
+    with session_scope(db) as session:
+        seed_demo(session, now=clock.now, settings=settings)
+    with session_scope(db) as session:
+        kinds = {
+            (m.name, m.location_kind, m.location_value)
+            for m in session.scalars(select(MeetingType).where(MeetingType.deleted_at.is_(None)))
+        }
+        assert ("Demo", "google_meet", None) in kinds
+        assert ("Onboarding", "link", "https://zoom.us/j/5550100200") in kinds
+        assert ("Assistance", "phone", None) in kinds
+        assert not session.scalars(select(CalendarConnection)).first()  # so Meet shows as not connected
+        phone_bookings = session.scalars(select(Booking).where(Booking.location_kind == "phone")).all()
+        assert phone_bookings
+        assert all(b.phone for b in phone_bookings)
+        links = session.scalars(select(Booking).where(Booking.location_kind == "link")).all()
+        assert links
+        assert all(b.join_url == "https://zoom.us/j/5550100200" for b in links)

@@ -134,6 +134,8 @@ def test_profile_shows_anonymous_steps_booking_and_booked_time(
             "meeting_type": {"id": people["types"]["Demo"], "name": "Demo", "duration_minutes": 30},
             "agent": {"id": people["agent_id"], "name": "Grace"},
             "cancelled_at": None,
+            "phone": None,
+            "location_kind": "none",
         }
     ]
 

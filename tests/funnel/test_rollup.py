@@ -156,6 +156,8 @@ def test_the_migration_backfills_the_rollup_from_existing_events(
         # Before 0002 there is no rollup: write the events themselves, as the old code did.
         with session_scope(old) as session:
             session.add_all(Event(attributes={}, contact_id=None, **event) for event in events)
+        engine.dispose()
+        command.downgrade(config, "0001")
         command.upgrade(config, "head")
         with session_scope(old) as session:
             backfilled = _rows(session)

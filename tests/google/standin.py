@@ -11,6 +11,11 @@ GOOGLE_API_ENDPOINT. It behaves like Google where the product depends on it:
   enforced; calendarList.list, freeBusy.query (at most 90 days a call), events.insert with a
   client-chosen base32hex id (409 when the id was ever used, even after deletion), events.get,
   events.patch, events.delete (410 on a second delete).
+- Meet conferences, as Google does them: `conferenceData.createRequest` (solution `hangoutsMeet`)
+  on events.insert / events.patch is honoured only with `conferenceDataVersion=1` (otherwise
+  dropped silently); the same `requestId` always gets the same `hangoutLink`; a patch that does not
+  name `conferenceData` keeps the conference. `meet_pending_answers = N` makes the next N answers
+  show the conference as `pending` (no `hangoutLink` yet), as Google may while it creates it.
 - Faults: `fail_next(endpoint, ...)` answers the next calls of an endpoint with 500/503/429/403
   rate-limit errors, optionally after doing the work (the response is lost, the effect is not).
 """
@@ -97,6 +102,9 @@ class GoogleStandIn:
         self.token_requests: list[dict[str, str]] = []
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.faults: dict[str, deque[Fault]] = defaultdict(deque)
+        # Meet: requestId -> conference id (the same request always gets the same conference).
+        self.conferences: dict[str, str] = {}
+        self.meet_pending_answers = 0
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -222,6 +230,7 @@ def _parse_time(value: str) -> datetime:
 class _Handler(BaseHTTPRequestHandler):
     owner: GoogleStandIn
     server_version = "GoogleStandIn/1.0"
+    query: dict[str, str] = {}  # noqa: RUF012 - set per request before the API handlers run
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's signature
         pass  # quiet: the tests assert on what matters
@@ -291,6 +300,7 @@ class _Handler(BaseHTTPRequestHandler):
         if path == "/revoke" and verb == "POST":
             return self._revoke(query)
         if path.startswith("/calendar/v3/"):
+            self.query = query
             return self._api(verb, path[len("/calendar/v3/") :])
         return self._send(404, {"error": "not_found"})
 
@@ -432,7 +442,7 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._send(401, _google_error(401, "authError", "Invalid Credentials"))
             if not set(token["scopes"]) & owner.method_scopes[endpoint]:
                 return self._send(403, _google_error(403, "insufficientPermissions", "Insufficient Permission"))
-            owner.calls.append((endpoint, {"parts": parts, "body": body}))
+            owner.calls.append((endpoint, {"parts": parts, "body": body, "query": dict(self.query)}))
         fault = self._take_fault(endpoint)
         if fault is not None and not fault.after_effect:
             return self._send_fault(fault)
@@ -489,13 +499,52 @@ class _Handler(BaseHTTPRequestHandler):
         if "start" not in body or "end" not in body:
             return 400, _google_error(400, "required", "Missing end time.")
         event = {**body, "id": event_id, "status": "confirmed", "kind": "calendar#event", "sequence": 0}
+        event.pop("conferenceData", None)
+        event.pop("hangoutLink", None)
+        self._apply_conference(event, body)
         calendar.events[event_id] = event
-        return 200, event
+        return 200, self._as_answered(event)
+
+    def _apply_conference(self, event: dict[str, Any], body: dict[str, Any]) -> None:
+        """Google's rule: conferenceData in the body counts only with conferenceDataVersion=1."""
+        if "conferenceData" not in body or self.query.get("conferenceDataVersion") != "1":
+            return
+        request = (body.get("conferenceData") or {}).get("createRequest") or {}
+        request_id = request.get("requestId")
+        if not request_id or (request.get("conferenceSolutionKey") or {}).get("type") != "hangoutsMeet":
+            return
+        owner = self.owner
+        if request_id not in owner.conferences:
+            digest = hashlib.sha256(f"meet:{request_id}".encode()).hexdigest()
+            letters = "".join(chr(ord("a") + int(ch, 16) % 26) for ch in digest[:10])
+            owner.conferences[request_id] = f"{letters[:3]}-{letters[3:7]}-{letters[7:10]}"
+        conference_id = owner.conferences[request_id]
+        event["hangoutLink"] = f"https://meet.google.com/{conference_id}"
+        event["conferenceData"] = {
+            "createRequest": {**request, "status": {"statusCode": "success"}},
+            "conferenceId": conference_id,
+            "conferenceSolution": {"key": {"type": "hangoutsMeet"}, "name": "Google Meet"},
+            "entryPoints": [
+                {"entryPointType": "video", "uri": event["hangoutLink"], "label": f"meet.google.com/{conference_id}"}
+            ],
+        }
+
+    def _as_answered(self, event: dict[str, Any]) -> dict[str, Any]:
+        """The event as this answer shows it: while `meet_pending_answers` lasts, a conference is
+        still `pending` (no link yet)."""
+        owner = self.owner
+        if "conferenceData" in event and owner.meet_pending_answers > 0:
+            owner.meet_pending_answers -= 1
+            shown = {k: v for k, v in event.items() if k != "hangoutLink"}
+            request = event["conferenceData"]["createRequest"]
+            shown["conferenceData"] = {"createRequest": {**request, "status": {"statusCode": "pending"}}}
+            return shown
+        return event
 
     def _events_get(self, parts: list[str], _body: dict[str, Any]) -> tuple[int, Any]:
         calendar = self.owner._calendar(parts[1])
         if calendar is not None and parts[3] in calendar.events:
-            return 200, calendar.events[parts[3]]
+            return 200, self._as_answered(calendar.events[parts[3]])
         if calendar is not None and parts[3] in calendar.deleted:
             return 200, {**calendar.deleted[parts[3]], "status": "cancelled"}
         return 404, _google_error(404, "notFound", "Not Found")
@@ -507,9 +556,10 @@ class _Handler(BaseHTTPRequestHandler):
         if calendar is None or parts[3] not in calendar.events:
             return 404, _google_error(404, "notFound", "Not Found")
         event = calendar.events[parts[3]]
-        event.update({k: v for k, v in body.items() if k != "id"})
+        event.update({k: v for k, v in body.items() if k not in ("id", "conferenceData", "hangoutLink")})
+        self._apply_conference(event, body)
         event["sequence"] = int(event.get("sequence", 0)) + 1
-        return 200, event
+        return 200, self._as_answered(event)
 
     def _events_delete(self, parts: list[str], _body: dict[str, Any]) -> tuple[int, Any]:
         calendar = self.owner._calendar(parts[1])

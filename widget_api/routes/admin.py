@@ -21,7 +21,7 @@ from shared.accounts.scoped import calendars as scoped_calendars
 from shared.accounts.scoped import contacts as scoped_contacts
 from shared.accounts.scoped import funnel as scoped_funnel
 from shared.agents.errors import CalendarNotConnected
-from shared.agents.schemas import AvailabilityInput, MeetingTypeChanges
+from shared.agents.schemas import AgentChanges, AvailabilityInput, MeetingTypeChanges
 from shared.errors import InvalidInput
 from shared.funnel.schemas import Granularity
 from shared.reports.bookings import PAGE_LIMIT_MAX
@@ -29,6 +29,7 @@ from widget_api.admin_schemas import (
     AdminBookingOut,
     AgentIn,
     AgentOut,
+    AgentPatch,
     AvailabilityIn,
     AvailabilityOut,
     BookingPageOut,
@@ -79,8 +80,25 @@ def _moment(value: str | None, label: str) -> datetime | None:
 def create_agent(body: AgentIn, actor: AdminDep, session: SessionDep, settings: SettingsDep) -> AgentOut:
     """Create an agent with default hours (Mon–Fri 09:00–17:00), the predefined meeting types and a link."""
     agent = scoped_agents.create_agent(
-        session, actor=actor, name=body.name, email=body.email, timezone=body.timezone, role=body.role, password=None
+        session,
+        actor=actor,
+        name=body.name,
+        email=body.email,
+        timezone=body.timezone,
+        role=body.role,
+        password=None,
+        locale=body.locale,
     )
+    return AgentOut.of(agent, settings)
+
+
+@router.patch("/agents/{agent_id}", response_model=AgentOut, responses=NOT_FOUND)
+def update_agent(
+    agent_id: int, body: AgentPatch, actor: AdminDep, session: SessionDep, settings: SettingsDep
+) -> AgentOut:
+    """Change the fields sent (name, locale: the language of the agent's emails), and only those."""
+    changes = cast(AgentChanges, body.model_dump(exclude_unset=True))
+    agent = scoped_agents.update_agent(session, actor=actor, agent_id=agent_id, changes=changes)
     return AgentOut.of(agent, settings)
 
 
@@ -126,6 +144,8 @@ def create_meeting_type(agent_id: int, body: MeetingTypeIn, actor: AdminDep, ses
         buffer_before_minutes=body.buffer_before_minutes,
         buffer_after_minutes=body.buffer_after_minutes,
         max_per_day=body.max_per_day,
+        reminder_minutes=body.reminder_minutes,
+        location=body.location.model_dump() if body.location is not None else None,
     )
     return MeetingTypeOut.of(meeting_type)
 

@@ -19,14 +19,15 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from shared.availability.cutoff import change_deadline, changes_closed, format_deadline
+from shared.availability.cutoff import change_deadline, changes_closed
 from shared.availability.service import available_days, available_slots
 from shared.booking import service as booking_service
 from shared.booking.errors import BookingNotFound, ChangeCutoffPassed
 from shared.db import transaction
 from shared.errors import Conflict, InvalidInput
 from shared.models import STATUS_CANCELLED, Booking
-from shared.notifications.emails import format_when
+from shared.notifications.emails import location_rows
+from shared.notifications.i18n import format_day, format_deadline, format_moment, format_when, translator
 from shared.timezones import zone
 from widget_api.deps import BusySourcesDep, NowDep, SessionDep, SettingsDep
 
@@ -47,10 +48,8 @@ PAGE_HEADERS = {
         "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
     ),
 }
-NOTICES = {
-    "cancelled": "Your booking is cancelled. We let the other side know.",
-    "rescheduled": "Your booking was moved. We sent the updated invitation by email.",
-}
+# What a change just did, shown after its redirect: catalog keys (shared.notifications.i18n).
+NOTICES = {"cancelled": "manage.notice.cancelled", "rescheduled": "manage.notice.rescheduled"}
 
 
 @lru_cache(maxsize=1)
@@ -121,7 +120,10 @@ def _render_booking(
     error: str | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
+    """The page in the booking's language (`locale`) and the invitee's zone; `notice` and `error`
+    arrive already in that language (see `_t`)."""
     invitee_zone = zone(booking.invitee_timezone)
+    locale = booking.locale
     agent = booking.agent
     is_past = booking.end_at <= now
     # Within the agent's change cut-off the page says so instead of offering the buttons.
@@ -151,7 +153,7 @@ def _render_booking(
             slots = [
                 {
                     "value": slot.start.astimezone(UTC).isoformat(),
-                    "label": slot.start.astimezone(invitee_zone).strftime("%H:%M"),
+                    "label": slot.start.astimezone(invitee_zone).strftime("%H:%M"),  # 24-hour in every language
                 }
                 for slot in available_slots(
                     session,
@@ -170,21 +172,28 @@ def _render_booking(
         booking=booking,
         agent=agent,
         meeting_type=booking.meeting_type,
-        when=format_when(booking.start_at, booking.end_at, booking.invitee_timezone),
+        t=translator(locale),
+        lang=locale,
+        when=format_when(booking.start_at, booking.end_at, booking.invitee_timezone, locale),
+        location_rows=location_rows(booking, recipient="invitee", t=translator(locale)),
         cancelled=booking.status == STATUS_CANCELLED,
         cancelled_at=(
-            booking.cancelled_at.astimezone(invitee_zone).strftime("%d %B %Y, %H:%M") if booking.cancelled_at else None
+            format_moment(booking.cancelled_at.astimezone(invitee_zone), "dd MMMM y, HH:mm", locale)
+            if booking.cancelled_at
+            else None
         ),
         is_past=is_past,
         can_change=can_change,
         changes_closed=closed,
-        changes_until=format_deadline(deadline, booking.invitee_timezone) if deadline is not None else None,
+        changes_until=(
+            format_deadline(deadline, booking.invitee_timezone, booking.locale) if deadline is not None else None
+        ),
         month=month,
-        month_label=date.fromisoformat(f"{month}-01").strftime("%B %Y"),
+        month_label=format_day(date.fromisoformat(f"{month}-01"), "LLLL y", locale),
         previous_month=_month_shift(month, -1) if month > this_month else None,
         next_month=_month_shift(month, 1) if month < last_month else None,
-        days=[{"iso": d.isoformat(), "label": d.strftime("%a %d %b"), "selected": d == day} for d in days],
-        day_label=day.strftime("%A, %d %B %Y") if day else None,
+        days=[{"iso": d.isoformat(), "label": format_day(d, "EEE dd MMM", locale), "selected": d == day} for d in days],
+        day_label=format_day(day, "EEEE, dd MMMM y", locale) if day else None,
         selected_day=day.isoformat() if day else None,
         slots=slots,
         page_url=page_url,
@@ -197,7 +206,13 @@ def _render_booking(
 
 
 def _not_found() -> HTMLResponse:
-    return _page("not_found.html", status_code=404)
+    # No booking, so no language to speak: English.
+    return _page("not_found.html", status_code=404, t=translator("en"), lang="en")
+
+
+def _t(booking: Booking, key: str, **values: Any) -> str:
+    """A message of the page in the booking's language."""
+    return translator(booking.locale)(key, **values)
 
 
 @router.get("/manage/{manage_token}", response_class=HTMLResponse, name="manage_page")
@@ -224,7 +239,7 @@ def manage_page(
         sources=sources,
         month=month,
         day=_parse_day(date),
-        notice=NOTICES.get(done or ""),
+        notice=_t(booking, key) if (key := NOTICES.get(done or "")) else None,
     )
 
 
@@ -251,7 +266,7 @@ def manage_cancel(
             settings=settings,
             now=now,
             sources=sources,
-            error=f"Please keep the reason under {MAX_REASON} characters.",
+            error=_t(booking, "manage.error.reason_too_long", max=MAX_REASON),
             status_code=422,
         )
     try:
@@ -265,7 +280,7 @@ def manage_cancel(
             settings=settings,
             now=now,
             sources=sources,
-            error=f"The booking was not cancelled: {error.detail}.",
+            error=_t(booking, "manage.error.not_cancelled", reason=error.detail),
             status_code=409,
         )
     return _redirect(request, manage_token, "cancelled")
@@ -299,7 +314,7 @@ def manage_reschedule(
             now=now,
             sources=sources,
             day=day,
-            error="Please pick one of the free times below.",
+            error=_t(booking, "manage.error.pick_time"),
             status_code=422,
         )
     if booking.status == STATUS_CANCELLED:
@@ -310,7 +325,7 @@ def manage_reschedule(
             settings=settings,
             now=now,
             sources=sources,
-            error="This booking is cancelled, so it cannot be rescheduled. Book a new time instead.",
+            error=_t(booking, "manage.error.cancelled"),
             status_code=409,
         )
     try:
@@ -328,9 +343,9 @@ def manage_reschedule(
             sources=sources,
             day=day,
             error=(
-                f"The booking was not moved: {error.detail}."
+                _t(booking, "manage.error.not_moved", reason=error.detail)
                 if isinstance(error, ChangeCutoffPassed)
-                else f"That time cannot be booked: {error.detail}. Please pick another."
+                else _t(booking, "manage.error.not_bookable", reason=error.detail)
             ),
             status_code=409 if isinstance(error, Conflict) else 422,
         )

@@ -12,11 +12,13 @@ from shared.accounts.permissions import Actor, is_manager, require_can_manage_ag
 from shared.accounts.service import check_new_password
 from shared.agents import service as agents
 from shared.agents.errors import MeetingTypeNotFound
-from shared.agents.schemas import DEFAULT_COLOUR, AvailabilityInput, MeetingTypeChanges
+from shared.agents.schemas import DEFAULT_COLOUR, AgentChanges, AvailabilityInput, MeetingTypeChanges
 from shared.agents.validation import check_agent
 from shared.auth.passwords import hash_password
 from shared.errors import InvalidInput
+from shared.locales import DEFAULT_LOCALE
 from shared.models import Agent, Availability, MeetingType
+from shared.models.meeting_type import DEFAULT_REMINDER_MINUTES
 
 
 def visible_agents(session: Session, *, actor: Actor) -> list[Agent]:
@@ -29,6 +31,12 @@ def visible_agents(session: Session, *, actor: Actor) -> list[Agent]:
 def get_agent(session: Session, *, actor: Actor, agent_id: int) -> Agent:
     require_can_manage_agent(actor, agent_id)
     return agents.get_agent(session, agent_id=agent_id)
+
+
+def update_agent(session: Session, *, actor: Actor, agent_id: int, changes: AgentChanges) -> Agent:
+    """Change an agent's own settings (name, language of their emails): the agent themselves or a manager."""
+    require_can_manage_agent(actor, agent_id)
+    return agents.update_agent(session, agent_id=agent_id, changes=changes)
 
 
 def update_availability(session: Session, *, actor: Actor, agent_id: int, data: AvailabilityInput) -> Availability:
@@ -62,6 +70,8 @@ def create_meeting_type(
     buffer_before_minutes: int | None = None,
     buffer_after_minutes: int | None = None,
     max_per_day: int | None = None,
+    reminder_minutes: Sequence[int] = DEFAULT_REMINDER_MINUTES,
+    location: object = None,
 ) -> MeetingType:
     """Add a meeting type at the end of the agent's list; InvalidMeetingType names a bad field."""
     require_can_manage_agent(actor, agent_id)
@@ -77,6 +87,8 @@ def create_meeting_type(
         buffer_before_minutes=buffer_before_minutes,
         buffer_after_minutes=buffer_after_minutes,
         max_per_day=max_per_day,
+        reminder_minutes=reminder_minutes,
+        location=location,
     )
 
 
@@ -132,14 +144,22 @@ def move_meeting_type(
 
 
 def create_agent(
-    session: Session, *, actor: Actor, name: str, email: str, timezone: str, role: str, password: str | None
+    session: Session,
+    *,
+    actor: Actor,
+    name: str,
+    email: str,
+    timezone: str,
+    role: str,
+    password: str | None,
+    locale: str = DEFAULT_LOCALE,
 ) -> Agent:
     """A manager adds a team member (with the predefined meeting types) and, optionally, their password."""
     require_manager(actor, "add agents")
     name, email = check_agent(name=name, email=email, role=role)  # before the password is checked
     password_hash = hash_password(check_new_password(password)) if password else None
     return agents.create_agent(
-        session, name=name, email=email, timezone=timezone, role=role, password_hash=password_hash
+        session, name=name, email=email, timezone=timezone, role=role, password_hash=password_hash, locale=locale
     )
 
 

@@ -193,17 +193,29 @@ class GoogleCalendarClient(CalendarProvider):
                         )
         return intervals
 
-    def insert_event(self, calendar_id: str, event: dict[str, Any]) -> None:
-        # sendUpdates=none: the invitee gets our own confirmation with the .ics, not a second invite.
-        self._execute(
-            self._service.events().insert(calendarId=calendar_id, body=event, sendUpdates="none"), "events.insert"
-        )
+    def insert_event(self, calendar_id: str, event: dict[str, Any]) -> dict[str, Any]:
+        """Insert and return the event as Google stored it (with `hangoutLink` when a Meet was asked for).
 
-    def patch_event(self, calendar_id: str, event_id: str, changes: dict[str, Any]) -> None:
-        self._execute(
-            self._service.events().patch(calendarId=calendar_id, eventId=event_id, body=changes, sendUpdates="none"),
+        sendUpdates=none: the invitee gets our own confirmation with the .ics, not a second invite.
+        conferenceDataVersion=1: without it Google ignores `conferenceData.createRequest`.
+        """
+        created: dict[str, Any] = self._execute(
+            self._service.events().insert(
+                calendarId=calendar_id, body=event, sendUpdates="none", conferenceDataVersion=1
+            ),
+            "events.insert",
+        )
+        return created
+
+    def patch_event(self, calendar_id: str, event_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+        """Patch and return the event; a conference already on it stays (the patch does not name it)."""
+        patched: dict[str, Any] = self._execute(
+            self._service.events().patch(
+                calendarId=calendar_id, eventId=event_id, body=changes, sendUpdates="none", conferenceDataVersion=1
+            ),
             "events.patch",
         )
+        return patched
 
     def delete_event(self, calendar_id: str, event_id: str) -> None:
         self._execute(

@@ -11,6 +11,7 @@ from shared.calendars.google.client import rfc3339
 from shared.models import Booking
 
 _ID_DOMAIN = b"meetings/booking-event/v1:"
+_CONFERENCE_DOMAIN = b"meetings/booking-conference/v1:"
 
 
 def event_id_for(booking: Booking) -> str:
@@ -22,6 +23,22 @@ def event_id_for(booking: Booking) -> str:
     """
     digest = hashlib.sha256(_ID_DOMAIN + f"{booking.id}:{booking.manage_token}".encode()).digest()[:20]
     return base64.b32hexencode(digest).decode().lower().rstrip("=")
+
+
+def conference_request_id(booking: Booking) -> str:
+    """The `conferenceData.createRequest.requestId` of a booking: the same on every retry, so Google
+    answers a repeated request with the same Meet conference instead of a second one."""
+    digest = hashlib.sha256(_CONFERENCE_DOMAIN + f"{booking.id}:{booking.manage_token}".encode()).digest()[:20]
+    return base64.b32hexencode(digest).decode().lower().rstrip("=")
+
+
+def _location_text(booking: Booking) -> str | None:
+    """The event's `location` field: the address, the link or the agent's number (Meet has its own)."""
+    if booking.location_kind in ("in_person", "link") or (booking.location_kind == "phone" and booking.location_value):
+        return booking.location_value
+    if booking.location_kind == "phone" and booking.phone:
+        return booking.phone
+    return None
 
 
 def event_times(booking: Booking) -> dict[str, Any]:
@@ -40,9 +57,21 @@ def event_content(booking: Booking) -> dict[str, Any]:
         f"<b>{html.escape(booking.meeting_type.name)}</b> with {html.escape(invitee)}",
         f"Company: {html.escape(booking.company_name)}",
         f"Email: {html.escape(booking.email)}",
-        "",
-        html.escape(booking.description).replace("\n", "<br>"),
     ]
+    if booking.phone:
+        lines.append(f"Phone: {html.escape(booking.phone)}")
+    if booking.location_kind == "phone":
+        lines.append(
+            f"Call: {html.escape(booking.location_value)} (the invitee calls you)"
+            if booking.location_value
+            else "Call: you call the invitee"
+        )
+    elif booking.location_kind == "link" and booking.location_value:
+        lines.append(f"Join: {html.escape(booking.location_value)}")
+    elif booking.location_kind == "in_person" and booking.location_value:
+        lines.append(f"Where: {html.escape(booking.location_value)}")
+    lines.extend(["", html.escape(booking.description).replace("\n", "<br>")])
+    place = _location_text(booking)
     return {
         # The summary is plain text in Google Calendar; it is shown as typed, never interpreted.
         "summary": f"{booking.meeting_type.name}: {invitee}"
@@ -52,8 +81,19 @@ def event_content(booking: Booking) -> dict[str, Any]:
         "attendees": [{"email": booking.email, "displayName": invitee}],
         "extendedProperties": {"private": {"meetingsBookingId": str(booking.id)}},
         "status": "confirmed",
+        **({"location": place} if place else {}),
     }
 
 
 def event_for_insert(booking: Booking, event_id: str) -> dict[str, Any]:
-    return {"id": event_id, **event_content(booking), "reminders": {"useDefault": True}}
+    """The whole event; a google_meet booking asks for a Meet conference (sent with
+    conferenceDataVersion=1, without which Google drops the request silently)."""
+    body: dict[str, Any] = {"id": event_id, **event_content(booking), "reminders": {"useDefault": True}}
+    if booking.location_kind == "google_meet":
+        body["conferenceData"] = {
+            "createRequest": {
+                "requestId": conference_request_id(booking),
+                "conferenceSolutionKey": {"type": "hangoutsMeet"},
+            }
+        }
+    return body

@@ -33,10 +33,12 @@ from shared.calendars.google.service import (
 from shared.calendars.google.tokens import StoredTokens
 from shared.db import session_scope
 from shared.models import STATUS_CANCELLED, Booking, OutboxJob
+from shared.notifications.planning import plan_join_link_followups
 from shared.outbox.contract import JobContext, JobHandler, ParkJob, PermanentFailure, RetryLater
 
 logger = logging.getLogger("meetings.google")
 
+MEET_PENDING_RETRY_SECONDS = 5.0
 WAITING_FOR_RECONNECT = "waiting for the agent to reconnect Google Calendar"
 
 
@@ -51,6 +53,7 @@ class _Work:
     content: dict[str, Any]
     tokens: StoredTokens
     scopes: list[str]
+    wants_meet: bool = False
 
 
 def _load(context: JobContext, job: OutboxJob) -> _Work | None:
@@ -82,6 +85,7 @@ def _load(context: JobContext, job: OutboxJob) -> _Work | None:
                 content=event_content(booking),
                 tokens=tokens,
                 scopes=list(connection.scopes or []),
+                wants_meet=booking.location_kind == "google_meet" and booking.join_url is None,
             )
     # Raised after the transaction committed (a needs_reconnect found while loading is kept).
     if park_reason is not None:
@@ -99,27 +103,37 @@ def _ensure_deleted(client: GoogleCalendarClient, work: _Work) -> None:
         client.delete_event(work.calendar_id, work.event_id)
 
 
-def _ensure_current(client: GoogleCalendarClient, work: _Work, *, moved: bool) -> None:
+def _ensure_current(client: GoogleCalendarClient, work: _Work, *, moved: bool) -> dict[str, Any] | None:
+    """Bring the event up to date; returns it as Google has it (None: deleted by the agent)."""
     if moved:
         try:
-            client.patch_event(work.calendar_id, work.event_id, work.content)
-            return
+            # The patch leaves the conference alone: a reschedule keeps the same Meet link.
+            return client.patch_event(work.calendar_id, work.event_id, work.content)
         except EventGone:
             pass  # not created yet (its insert is still queued): insert it with the new times
     try:
-        client.insert_event(work.calendar_id, work.insert_body)
+        return client.insert_event(work.calendar_id, work.insert_body)
     except EventAlreadyExists:
         # Created by an earlier attempt whose completion was never recorded: success. Patch it so a
-        # reschedule that happened meanwhile is reflected.
+        # reschedule that happened meanwhile is reflected (and read the Meet link it was given).
         try:
-            client.patch_event(work.calendar_id, work.event_id, work.content)
+            return client.patch_event(work.calendar_id, work.event_id, work.content)
         except EventGone:
             # Deleted in Google Calendar by the agent; its id can never be reused. Respect that.
             logger.info("booking %s: its Google event was deleted in the calendar; not recreated", work.booking_id)
+            return None
 
 
-def _finish(context: JobContext, work: _Work, client: GoogleCalendarClient, *, written: bool) -> bool:
-    """Save refreshed tokens and the event id. True when the booking was cancelled meanwhile."""
+def _finish(
+    context: JobContext,
+    work: _Work,
+    client: GoogleCalendarClient,
+    *,
+    written: bool,
+    event: dict[str, Any] | None = None,
+) -> bool:
+    """Save refreshed tokens, the event id and the Meet link (`hangoutLink` of the written `event`).
+    True when the booking was cancelled meanwhile."""
     with session_scope(context.sessionmaker) as session:
         connection = get_connection(session, agent_id=work.agent_id)
         if connection is not None and connection.encrypted_tokens:
@@ -135,6 +149,13 @@ def _finish(context: JobContext, work: _Work, client: GoogleCalendarClient, *, w
             return False
         if written and booking.provider_event_id != work.event_id:
             booking.provider_event_id = work.event_id
+        link = (event or {}).get("hangoutLink")
+        if written and booking.location_kind == "google_meet" and isinstance(link, str) and link != booking.join_url:
+            first = booking.join_url is None
+            booking.join_url = link
+            session.flush()
+            if first:  # in this same transaction: the link, its email and its webhook, or none of them
+                plan_join_link_followups(session, booking=booking, now=context.clock())
         return written and booking.status == STATUS_CANCELLED
 
 
@@ -156,20 +177,26 @@ def _run(context: JobContext, job: OutboxJob, *, delete: bool) -> None:
         return
     client = _client(context, work)
     remove = delete or work.cancelled
+    event: dict[str, Any] | None = None
     try:
         if remove:
             _ensure_deleted(client, work)
         else:
-            _ensure_current(client, work, moved=job.payload.get("event") == "rescheduled")
+            event = _ensure_current(client, work, moved=job.payload.get("event") == "rescheduled")
     except GoogleCallError as failure:
         _finish(context, work, client, written=False)
         raise _signal_for(context, work, failure) from None
-    if _finish(context, work, client, written=not remove):
+    if _finish(context, work, client, written=not remove, event=event):
         # Cancelled while we were inserting; the delete job may already have found nothing to delete.
         try:
             _ensure_deleted(client, work)
         except GoogleCallError as failure:
             raise _signal_for(context, work, failure) from None
+        return
+    if not remove and work.wants_meet and event is not None and not event.get("hangoutLink"):
+        # Google may still be creating the conference (createRequest status "pending"): ask again
+        # soon; the retry's insert answers 409 and the patch returns the event with its link.
+        raise RetryLater("the Google Meet link is still being created", delay_seconds=MEET_PENDING_RETRY_SECONDS)
 
 
 def upsert_booking_event(context: JobContext, job: OutboxJob) -> None:
