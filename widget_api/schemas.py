@@ -71,6 +71,9 @@ class BookingIn(BaseModel):
     description: Annotated[str, StringConstraints(max_length=2000)] = ""
     visitor_id: Identifier | None = None
     session_id: Identifier | None = None
+    locale: str | None = Field(
+        default=None, description="The invitee's language, e.g. pl (SPEC §14); unknown or missing means en"
+    )
 
 
 class BookingCreated(BaseModel):

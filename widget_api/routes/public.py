@@ -321,7 +321,7 @@ def create_booking(
         booking, created = booking_service.book(
             session,
             link=link,
-            request=BookingRequest(**body.model_dump()),
+            request=BookingRequest(**body.model_dump(exclude={"locale"})),  # locale: stored by issue 16 (remind16)
             idempotency_key=idempotency_key,
             now=now,
             sources=sources,

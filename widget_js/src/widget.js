@@ -1,11 +1,12 @@
 // One booking widget: its state and the steps between (SPEC §10). What a step looks like is in
 // ./views/, what goes over the network in ./api.js, what the host and the funnel hear in ./events.js.
 import { ApiError, LinkApi } from "./api.js";
-import { FIELDS } from "./config.js";
+import { PHONE_FIELDS } from "./config.js";
 import { addMonths, Formatter, todayIn, validZone } from "./dates.js";
 import { StepEvents, tellHost } from "./events.js";
 import { uuid, visitorId } from "./identity.js";
-import { dictionaryFor, fill, pickLocale } from "./strings/index.js";
+import { asksPhone, formFields } from "./location.js";
+import { dictionaryFor, fill, languageOf, pickLocale } from "./strings/index.js";
 import { serverFieldErrors, validate } from "./validation.js";
 import { calendarView } from "./views/calendar.js";
 import { doneView } from "./views/done.js";
@@ -39,7 +40,7 @@ export class Widget {
     this.tz = validZone(options.timezone) || validZone(Intl.DateTimeFormat().resolvedOptions().timeZone) || "UTC";
     this.visitor = visitorId(options.visitorId);
     const prefill = options.prefill || {};
-    this.values = Object.fromEntries(FIELDS.map((name) => [name, String(prefill[name] || "")]));
+    this.values = Object.fromEntries(PHONE_FIELDS.map((name) => [name, String(prefill[name] || "")]));
     this.newAttempt();
   }
 
@@ -284,13 +285,13 @@ export class Widget {
       retry: () => this.submit(),
     };
     this.summary();
-    this.render("form", this.t.details, formView({ t: this.t, values: this.values, errors, alert, retry }, on), this.loadSlots);
+    this.render("form", this.t.details, formView({ t: this.t, fields: formFields(this.type), values: this.values, errors, alert, retry }, on), this.loadSlots);
     const target = formFocusTarget(this.frame.body);
     if (target && this.interacted) target.focus();
   }
 
   submit() {
-    const errors = validate(this.values, this.t);
+    const errors = validate(this.values, this.t, formFields(this.type));
     if (Object.keys(errors).length) {
       this.showForm(errors, this.t.fix);
       return;
@@ -307,7 +308,9 @@ export class Widget {
       description: values.description,
       visitor_id: this.visitor,
       session_id: this.session,
+      locale: languageOf(this.locale), // the invitee's emails and manage page follow it (SPEC §14)
     };
+    if (asksPhone(this.type)) payload.phone = values.phone.trim();
     // One Idempotency-Key per booking attempt: a retry of the same submit reuses it, so a lost
     // answer can never make two bookings; any change of slot or details is a new attempt.
     const same = this.pending && JSON.stringify(this.pending.payload) === JSON.stringify(payload);
@@ -366,7 +369,7 @@ export class Widget {
     });
     this.newAttempt(); // whatever happens next is a new widget attempt
     this.summary();
-    const view = { t: this.t, fmt: this.fmt, typeName: this.type.name, date: this.date, timeZone: this.tz, booking, email: payload.email };
+    const view = { t: this.t, fmt: this.fmt, typeName: this.type.name, date: this.date, timeZone: this.tz, booking, email: payload.email, phone: payload.phone };
     const on = {
       again: () => {
         this.values.description = "";
