@@ -1,12 +1,10 @@
 // Where the call happens (SPEC §14): the public link answer gives each meeting type
 // `location: {kind, asks_phone?, host?}`, the booking answer `location: {kind, value, join_url}`.
-import { FIELDS, LINK_SERVICES, PHONE_FIELDS } from "./config.js";
+import { LINK_SERVICES } from "./config.js";
 import { fill } from "./strings/index.js";
 
 /** True when the form must ask for the invitee's phone (a `phone` type without the agent's number). */
 export const asksPhone = (type) => Boolean(type?.location?.kind === "phone" && type.location.asks_phone);
-
-export const formFields = (type) => (asksPhone(type) ? PHONE_FIELDS : FIELDS);
 
 /** "zoom.us" or "us02web.zoom.us" → "Zoom"; unknown hosts → null. */
 function serviceOf(host) {
