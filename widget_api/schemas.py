@@ -86,6 +86,8 @@ class MeetingTypeRef(Out):
 
 class LocationKindOut(Out):
     kind: str = Field(description="google_meet, phone, link, in_person or none")
+    asks_phone: bool = Field(default=False, description="The form asks for the invitee's phone (the agent calls)")
+    host: str | None = Field(default=None, description="For a link: its host name (e.g. zoom.us), never the URL")
 
 
 class BookingLocationOut(Out):
@@ -101,7 +103,9 @@ class MeetingTypePublic(Out):
     name: str
     duration_minutes: int
     description: str
-    location: LocationKindOut = Field(description="Only the kind: the value is shown once booked")
+    location: LocationKindOut = Field(
+        validation_alias="public_location", description="Only the kind: the value is shown once booked"
+    )
     phone_required: bool = Field(
         default=False, description="The form asks for the invitee's phone (a phone type whose value is null)"
     )

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from urllib.parse import urlsplit
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -51,6 +52,13 @@ class MeetingType(Base):
     def location(self) -> dict[str, str | None]:
         """`{kind, value}` as the admin API shows it."""
         return {"kind": self.location_kind, "value": self.location_value}
+
+    @property
+    def public_location(self) -> dict[str, object]:
+        """What a visitor sees before booking (SPEC §14: the kind, no value): whether the form asks
+        for their phone, and for a `link` only the host name, so the widget can say "Zoom link"."""
+        host = urlsplit(self.location_value).hostname if self.location_kind == "link" and self.location_value else None
+        return {"kind": self.location_kind, "asks_phone": self.phone_required, "host": host}
 
     @property
     def phone_required(self) -> bool:

@@ -1,11 +1,12 @@
 // One booking widget: its state and the steps between (SPEC §10). What a step looks like is in
 // ./views/, what goes over the network in ./api.js, what the host and the funnel hear in ./events.js.
 import { ApiError, LinkApi } from "./api.js";
-import { FIELDS } from "./config.js";
+import { FIELDS, PHONE_FIELDS } from "./config.js";
 import { addMonths, Formatter, todayIn, validZone } from "./dates.js";
 import { StepEvents, tellHost } from "./events.js";
 import { uuid, visitorId } from "./identity.js";
-import { dictionaryFor, fill, pickLocale } from "./strings/index.js";
+import { asksPhone } from "./location.js";
+import { dictionaryFor, fill, languageOf, pickLocale } from "./strings/index.js";
 import { serverFieldErrors, validate } from "./validation.js";
 import { calendarView } from "./views/calendar.js";
 import { doneView } from "./views/done.js";
@@ -39,7 +40,7 @@ export class Widget {
     this.tz = validZone(options.timezone) || validZone(Intl.DateTimeFormat().resolvedOptions().timeZone) || "UTC";
     this.visitor = visitorId(options.visitorId);
     const prefill = options.prefill || {};
-    this.values = Object.fromEntries(FIELDS.map((name) => [name, String(prefill[name] || "")]));
+    this.values = Object.fromEntries(PHONE_FIELDS.map((name) => [name, String(prefill[name] || "")]));
     this.newAttempt();
   }
 
@@ -161,6 +162,7 @@ export class Widget {
   chooseType(type) {
     this.type = type;
     this.date = this.start = null;
+    this.asksPhone = asksPhone(type);
     this.step("calendar_1st_step", { meeting_type_id: type.id });
     this.month = todayIn(this.tz).slice(0, 7);
     this.hops = EMPTY_MONTHS_SKIPPED;
@@ -284,13 +286,18 @@ export class Widget {
       retry: () => this.submit(),
     };
     this.summary();
-    this.render("form", this.t.details, formView({ t: this.t, values: this.values, errors, alert, retry }, on), this.loadSlots);
+    this.render("form", this.t.details, formView({ t: this.t, fields: this.fields(), values: this.values, errors, alert, retry }, on), this.loadSlots);
     const target = formFocusTarget(this.frame.body);
     if (target && this.interacted) target.focus();
   }
 
+  /** The form's fields: with the invitee's phone for a `phone` type where the agent calls. */
+  fields() {
+    return this.asksPhone ? PHONE_FIELDS : FIELDS;
+  }
+
   submit() {
-    const errors = validate(this.values, this.t);
+    const errors = validate(this.values, this.t, this.fields());
     if (Object.keys(errors).length) {
       this.showForm(errors, this.t.fix);
       return;
@@ -307,7 +314,9 @@ export class Widget {
       description: values.description,
       visitor_id: this.visitor,
       session_id: this.session,
+      locale: languageOf(this.locale), // the invitee's emails and manage page follow it (SPEC §14)
     };
+    if (this.asksPhone) payload.phone = values.phone.trim();
     // One Idempotency-Key per booking attempt: a retry of the same submit reuses it, so a lost
     // answer can never make two bookings; any change of slot or details is a new attempt.
     const same = this.pending && JSON.stringify(this.pending.payload) === JSON.stringify(payload);
@@ -341,6 +350,8 @@ export class Widget {
       return;
     }
     if (status === 422 && Array.isArray(detail)) {
+      // The server wants the invitee's phone although the link answer did not say so: ask for it.
+      if (detail.some((item) => item.loc?.[item.loc.length - 1] === "phone")) this.asksPhone = true;
       this.emit("error", { error: { code: "invalid", status: 422, message: t.fix } });
       this.showForm(serverFieldErrors(detail, t), t.fix);
       return;
@@ -366,7 +377,7 @@ export class Widget {
     });
     this.newAttempt(); // whatever happens next is a new widget attempt
     this.summary();
-    const view = { t: this.t, fmt: this.fmt, typeName: this.type.name, date: this.date, timeZone: this.tz, booking, email: payload.email };
+    const view = { t: this.t, fmt: this.fmt, typeName: this.type.name, date: this.date, timeZone: this.tz, booking, email: payload.email, phone: payload.phone };
     const on = {
       again: () => {
         this.values.description = "";

@@ -1,16 +1,17 @@
 // <meetings-booking link="…" visitor-id="…" timezone="…" locale="…"></meetings-booking>
+// (lang="…" works as locale too). Changing link or locale draws the widget afresh.
 import { mount } from "./mount.js";
 
 const options = (element) => ({
   link: element.getAttribute("link"),
   visitorId: element.getAttribute("visitor-id"),
   timezone: element.getAttribute("timezone"),
-  locale: element.getAttribute("locale"),
+  locale: element.getAttribute("locale") || element.getAttribute("lang"),
 });
 
 class MeetingsBooking extends HTMLElement {
   static get observedAttributes() {
-    return ["link"];
+    return ["link", "locale", "lang"];
   }
 
   connectedCallback() {
@@ -18,7 +19,7 @@ class MeetingsBooking extends HTMLElement {
   }
 
   attributeChangedCallback(_name, before, after) {
-    if (this.meetingsWidget && before !== after && after) mount(this, options(this));
+    if (this.meetingsWidget && before !== after && this.getAttribute("link")) mount(this, options(this));
   }
 }
 

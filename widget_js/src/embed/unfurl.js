@@ -14,6 +14,7 @@ function unfurlAnchor(anchor) {
   if (!match) return;
   anchor.setAttribute("data-meetings-unfurled", "");
   const widget = document.createElement("meetings-booking");
+  widget.setAttribute("link", match[1]); // so that a later locale attribute draws it again in that language
   mount(widget, { link: match[1] });
   // The widget goes at the end of the message's block (a paragraph, a bubble), not mid-sentence.
   const chat = anchor.closest("[data-meetings-chat]");

@@ -1,6 +1,6 @@
 // Step 4: the invitee's details (field names are the API's, SPEC §10).
 import { h } from "../dom.js";
-import { AUTOCOMPLETE, FIELDS, OPTIONAL_FIELDS } from "../config.js";
+import { AUTOCOMPLETE, INPUT_TYPES, OPTIONAL_FIELDS } from "../config.js";
 
 function field(name, { t, values, errors }, on) {
   const optional = OPTIONAL_FIELDS.includes(name);
@@ -12,7 +12,7 @@ function field(name, { t, values, errors }, on) {
     "aria-invalid": errors[name] ? "true" : null,
     "aria-describedby": `e-${name}`,
     autocomplete: AUTOCOMPLETE[name],
-    type: name === "email" ? "email" : null,
+    type: INPUT_TYPES[name],
     oninput: (event) => on.input(name, event.target.value),
   };
   const control =
@@ -26,9 +26,9 @@ function field(name, { t, values, errors }, on) {
   ]);
 }
 
-/** errors {field: message}; alert: a message above the button; retry: offer "Try again".
- * on: {input(name, value), submit(), retry()} */
-export function formView({ t, values, errors = {}, alert, retry }, on) {
+/** fields: the names in order; errors {field: message}; alert: a message above the button;
+ * retry: offer "Try again". on: {input(name, value), submit(), retry()} */
+export function formView({ t, fields, values, errors = {}, alert, retry }, on) {
   const form = h(
     "form",
     {
@@ -39,7 +39,7 @@ export function formView({ t, values, errors = {}, alert, retry }, on) {
       },
     },
     [
-      ...FIELDS.map((name) => field(name, { t, values, errors }, on)),
+      ...fields.map((name) => field(name, { t, values, errors }, on)),
       alert && h("div", { cls: "alert", role: "alert" }, [alert]),
       retry && h("button", { type: "button", "data-k": "retry", text: t.retry, onclick: on.retry }),
       h("button", { cls: "primary", type: "submit", "data-k": "submit", text: t.book }),

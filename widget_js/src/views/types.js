@@ -1,5 +1,6 @@
 // Step 1: the meeting types of the link.
 import { h } from "../dom.js";
+import { kindLabel } from "../location.js";
 import { fill } from "../strings/index.js";
 
 /** on: {choose(type), prefetch(type)} */
@@ -22,7 +23,7 @@ export function typesView({ t, types }, on) {
         },
         [
           h("b", { text: type.name }),
-          h("small", { text: fill(t.min, { n: type.duration_minutes }) }),
+          h("small", { text: [fill(t.min, { n: type.duration_minutes }), kindLabel(t, type.location)].filter(Boolean).join(" · ") }),
           type.description && h("small", { text: type.description }),
         ],
       ),
