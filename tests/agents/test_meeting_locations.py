@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from shared.db import session_scope
 from shared.models import Booking, CalendarConnection
 from shared.models.calendar import STATUS_NEEDS_RECONNECT
-from tests.admin.conftest import Snapshot
+from tests.conftest import Snapshot
 from tests.factories import committed_agent
 
 ADMIN = "/api/v1/admin"
