@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
+from shared.notifications.i18n import translator
 from tests.browser.axe import add_axe, violations
 from tests.browser.conftest import RECORD_HOST_EVENTS, LiveServer
 from tests.browser.steps import FORM, choose_day, choose_last_hour, choose_type, tab_until, widget
@@ -108,7 +109,8 @@ def test_the_hosted_page_and_every_widget_step_pass_axe(
     page.locator("#reschedule [data-start]").last.click()
     expect(page.locator(".notice")).to_be_visible()
     assert_clean(page, "manage page, rescheduled")
-    page.get_by_role("button", name="Cancel booking").click()
+    # The manage page speaks the language the booking was made in (SPEC §14).
+    page.get_by_role("button", name=translator(lang)("manage.cancel_button")).click()
     expect(page.locator("[data-status=cancelled]")).to_be_visible()
     assert_clean(page, "manage page, cancelled")
 
