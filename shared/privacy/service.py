@@ -103,7 +103,9 @@ def _footprint(session: Session, contact: Contact) -> _Footprint:
         event_filter = or_(event_filter, and_(Event.contact_id.is_(None), Event.visitor_id.in_(visitor_ids)))
     values: set[str] = {v for v in (contact.email, contact.first_name, contact.last_name, contact.company) if v}
     for booking in bookings:
-        values |= {v for v in (booking.email, booking.first_name, booking.last_name, booking.company_name) if v}
+        values |= {
+            v for v in (booking.email, booking.first_name, booking.last_name, booking.company_name, booking.phone) if v
+        }
         values |= {v for v in (booking.description, booking.cancel_reason) if v and len(v) >= 8}
     values |= visitor_ids
     # Longest first: an email is replaced whole before a name inside it.
@@ -238,6 +240,7 @@ def export_contact(session: Session, *, contact_id: int, agent_ids: list[int] | 
                 "last_name": b.last_name,
                 "company_name": b.company_name,
                 "email": b.email,
+                "phone": b.phone,
                 "description": b.description,
                 "cancel_reason": b.cancel_reason,
                 "created_at": _iso(b.created_at),
@@ -328,6 +331,7 @@ def erase_contact(
                 last_name=ERASED,
                 company_name="",
                 email=ERASED,
+                phone=None,
                 description="",
                 visitor_id=None,
                 request_fingerprint=None,

@@ -11,6 +11,7 @@ from sqlalchemy import JSON, Engine, String, Text, cast, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from meetings.jobs import job_handlers
+from shared.agents.service import update_meeting_type
 from shared.datamove.copy import copied_tables
 from shared.db import session_scope
 from shared.models import Booking, ContactErasure, Event
@@ -23,7 +24,16 @@ from tests.conftest import Clock
 from tests.factories import committed_agent
 
 CONTACTS = "/api/v1/admin/contacts"
-PERSONAL = ["ada.erase@example.com", "Adelheid", "Zwicklbauer", "Engines of Zwick", "visitor-ada-77", "+43 660 1234567"]
+PHONE = "+43 664 7654321"  # the number she gives in the form: Grace calls her (SPEC §14)
+PERSONAL = [
+    "ada.erase@example.com",
+    "Adelheid",
+    "Zwicklbauer",
+    "Engines of Zwick",
+    "visitor-ada-77",
+    "+43 660 1234567",
+    PHONE,
+]
 
 
 def _step(client: TestClient, link: str, name: str, **context: Any) -> None:
@@ -38,6 +48,8 @@ def ada(client: TestClient, db: sessionmaker[Session], settings: Settings, clock
         create_endpoint(session, url="http://127.0.0.1:9/hook", allow_private=True)
     grace_id, link, types = committed_agent(db, name="Grace", email="grace@example.com")
     other_id, other_link, other_types = committed_agent(db, name="Otto", email="otto@example.com")
+    with session_scope(db) as session:  # Grace calls the invitee: the form asks for her phone
+        update_meeting_type(session, meeting_type_id=types["Demo"], changes={"location": {"kind": "phone"}})
     _step(client, link, "calendar_1st_step", meeting_type_id=types["Demo"])
     _step(client, link, "calendar_2nd_step", meeting_type_id=types["Demo"], date="2026-06-02")
     _step(client, link, "calendar_3rd_step", meeting_type_id=types["Demo"], start="2026-06-02T09:00:00+02:00")
@@ -52,6 +64,7 @@ def ada(client: TestClient, db: sessionmaker[Session], settings: Settings, clock
             "company_name": "Engines of Zwick",
             "email": "ada.erase@example.com",
             "description": "Call me on +43 660 1234567 please",
+            "phone": PHONE,
             "visitor_id": "visitor-ada-77",
             "session_id": "s-ada",
         },
@@ -108,6 +121,7 @@ def test_export_holds_everything_stored_about_the_contact(
     assert submit["attributes"]["email"] == "ada.erase@example.com"
     (booking,) = data["bookings"]
     assert booking["description"] == "Call me on +43 660 1234567 please"
+    assert booking["phone"] == PHONE
     assert booking["start"].startswith("2026-06-02T07:00:00")
     assert data["emails"]
     assert all(m["to"] == "ada.erase@example.com" for m in data["emails"])
