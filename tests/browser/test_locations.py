@@ -25,6 +25,7 @@ LOCATIONS: dict[str, dict[str, Any]] = {
     "Call me": {"kind": "phone", "value": None},
     "Call us": {"kind": "phone", "value": "+48 22 123 45 67"},
     "Zoom room": {"kind": "link", "value": ZOOM_ROOM},
+    "Own room": {"kind": "link", "value": "https://video.example.org/rooms/7"},
     "Office visit": {"kind": "in_person", "value": "ul. Prosta 1 <b>, Warszawa"},
 }
 
@@ -66,9 +67,12 @@ def test_each_meeting_type_shows_its_location_kind(page: Page, live_server: Live
     kind = {name: booking.locator("[data-meeting-type-id]", has_text=name) for name in LOCATIONS}
     expect(kind["Call me"]).to_contain_text("30 min · Phone call")
     expect(kind["Call us"]).to_contain_text("30 min · Phone call")
-    expect(kind["Zoom room"]).to_contain_text("30 min · Video link")  # the public answer names no host
+    expect(kind["Zoom room"]).to_contain_text("30 min · Zoom link")  # from the host the public answer names
+    expect(kind["Own room"]).to_contain_text("30 min · Video link")  # a host of no known service
     expect(kind["Office visit"]).to_contain_text("30 min · In person")
-    expect(booking.locator("[data-meeting-type-id]", has_text="Demo")).to_have_text("Demo30 min")
+    demo = booking.locator("[data-meeting-type-id]", has_text="Demo")  # kind none: no location label
+    expect(demo).to_contain_text("Demo30 min")
+    expect(demo).not_to_contain_text("·")
     # Before booking, the answer (and so the page) carries no location value.
     assert ZOOM_ROOM not in page.content()
 
@@ -125,7 +129,7 @@ def test_the_confirmation_shows_how_to_join(page: Page, live_server: LiveServer)
     link = located_agent(live_server)
     expected = {
         "Call us": ("Phone call", "Call +48 22 123 45 67."),
-        "Zoom room": ("Video link", None),
+        "Zoom room": ("Zoom link", None),
         "Office visit": ("In person", "Address: ul. Prosta 1 <b>, Warszawa"),
     }
     for name, (label, text) in expected.items():

@@ -13,6 +13,16 @@ function serviceOf(host) {
   return known ? LINK_SERVICES[known] : null;
 }
 
+/** A link's host: given before booking (`host`), read from the URL once booked (`value`). */
+function hostOf(location) {
+  if (location.host) return location.host;
+  try {
+    return safeUrl(location.value) ? new URL(location.value).hostname : "";
+  } catch {
+    return "";
+  }
+}
+
 /** "Google Meet", "Phone call", "Zoom link" / "Video link", "In person"; null for `none` or unknown kinds. */
 export function kindLabel(t, location) {
   const kind = location?.kind;
@@ -20,7 +30,7 @@ export function kindLabel(t, location) {
   if (kind === "phone") return t.kPhone;
   if (kind === "in_person") return t.kPlace;
   if (kind === "link") {
-    const service = serviceOf(location.host);
+    const service = serviceOf(hostOf(location));
     return service ? fill(t.kLinkOn, { name: service }) : t.kLink;
   }
   return null;
