@@ -3,8 +3,10 @@ copied onto bookings; the invitee's phone on POST …/bookings."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
@@ -72,8 +74,12 @@ def test_each_kind_is_stored_and_the_widget_sees_only_the_kind(
     listed = client.get(f"{ADMIN}/agents/{agent_id}/meeting-types", headers=admin_headers).json()
     assert listed[-1]["location"] == stored
     public = client.get(f"/api/v1/links/{link}").json()["meeting_types"]
-    assert public[-1]["location"] == {"kind": stored["kind"]}  # no value before booking
-    assert public[-1]["phone_required"] is (stored == {"kind": "phone", "value": None})
+    # No value before booking: only whether the form asks for a phone, and a link's host name.
+    asks_phone = stored == {"kind": "phone", "value": None}
+    host = urlsplit(stored["value"]).hostname if stored["kind"] == "link" else None
+    assert public[-1]["location"] == {"kind": stored["kind"], "asks_phone": asks_phone, "host": host}
+    assert public[-1]["phone_required"] is asks_phone
+    assert stored["value"] is None or stored["kind"] == "link" or stored["value"] not in json.dumps(public)
 
 
 def test_existing_and_predefined_types_have_no_location(
@@ -86,7 +92,8 @@ def test_existing_and_predefined_types_have_no_location(
         "Onboarding": {"kind": "none", "value": None},
         "Assistance": {"kind": "none", "value": None},
     }
-    assert all(t["location"] == {"kind": "none"} for t in client.get(f"/api/v1/links/{link}").json()["meeting_types"])
+    nothing = {"kind": "none", "asks_phone": False, "host": None}
+    assert all(t["location"] == nothing for t in client.get(f"/api/v1/links/{link}").json()["meeting_types"])
 
 
 BAD_LOCATIONS = [
@@ -144,7 +151,7 @@ def test_google_meet_needs_a_connected_google_calendar(
     assert response.status_code == 200, response.text
     assert response.json()["location"] == {"kind": "google_meet", "value": None}
     demo = next(t for t in client.get(f"/api/v1/links/{link}").json()["meeting_types"] if t["id"] == types["Demo"])
-    assert demo["location"] == {"kind": "google_meet"}
+    assert demo["location"] == {"kind": "google_meet", "asks_phone": False, "host": None}
     # null is refused like any other bad value; the stored location stays.
     refused = client.patch(f"{ADMIN}/meeting-types/{types['Demo']}", json={"location": None}, headers=admin_headers)
     assert refused.status_code == 422

@@ -80,7 +80,7 @@ def test_create_with_defaults(client: TestClient, db: sessionmaker[Session], adm
         "name": "Chat",
         "duration_minutes": 5,
         "description": "",
-        "location": {"kind": "none"},
+        "location": {"kind": "none", "asks_phone": False, "host": None},
         "phone_required": False,
     }
 
