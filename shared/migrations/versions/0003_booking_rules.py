@@ -29,8 +29,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('availabilities', schema=None) as batch_op:
-        batch_op.drop_column('change_cutoff_minutes')
-    with op.batch_alter_table('meeting_types', schema=None) as batch_op:
-        for name in reversed(MEETING_TYPE_RULES):
-            batch_op.drop_column(name)
+    # Plain DROP COLUMN (SQLite ≥ 3.35 has it), not a batch: a batch rebuilds the table on SQLite,
+    # and dropping meeting_types with foreign keys on would null every events.meeting_type_id
+    # (ON DELETE SET NULL) on the way down.
+    op.drop_column('availabilities', 'change_cutoff_minutes')
+    for name in reversed(MEETING_TYPE_RULES):
+        op.drop_column('meeting_types', name)
