@@ -10,7 +10,8 @@ import shutil
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -96,43 +97,64 @@ class LiveServer:
         return committed_agent(self.db, **{**defaults, **overrides})
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory, migrated_template: Path) -> Iterator[LiveServer]:
-    path = tmp_path_factory.mktemp("browser") / "meetings.db"
-    shutil.copyfile(migrated_template, path)
-    host, refused_host = HostSite(), HostSite()
+@contextmanager
+def serving(settings_for: Callable[[str], Settings]) -> Iterator[tuple[str, Settings]]:
+    """The real app in uvicorn on a free loopback port, in a thread: yields its base URL and the settings
+    it runs with (`settings_for(base_url)`)."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     base_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    settings = Settings(
+    settings = settings_for(base_url)
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    try:
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the API server did not start")
+            time.sleep(0.02)
+        yield base_url, settings
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+
+
+def browser_settings(base_url: str, path: Path, *embed_origins: str, **more: object) -> Settings:
+    return Settings(
         environment="test",
         database_url=f"sqlite:///{path}",
         base_url=base_url,
         admin_token="browser-admin-token-0123456789",
         secret_key="browser-secret-key-0123456789abcdef",
-        embed_origins=f"{base_url},{host.origin}",
+        embed_origins=",".join([base_url, *embed_origins]),
+        **more,  # type: ignore[arg-type]
     )
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the API server did not start")
-        time.sleep(0.02)
-    engine = build_engine(settings)
-    live = LiveServer(
-        base_url=base_url, db=build_sessionmaker(engine), settings=settings, host=host, refused_host=refused_host
-    )
-    # The demo chat shows the first active non-manager agent: create it before any other.
-    live.agent(name="Anna Kowalska", email="anna@demo.example")
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory, migrated_template: Path) -> Iterator[LiveServer]:
+    path = tmp_path_factory.mktemp("browser") / "meetings.db"
+    shutil.copyfile(migrated_template, path)
+    host, refused_host = HostSite(), HostSite()
     try:
-        yield live
+        with serving(lambda base_url: browser_settings(base_url, path, host.origin)) as (base_url, settings):
+            engine = build_engine(settings)
+            live = LiveServer(
+                base_url=base_url,
+                db=build_sessionmaker(engine),
+                settings=settings,
+                host=host,
+                refused_host=refused_host,
+            )
+            # The demo chat shows the first active non-manager agent: create it before any other.
+            live.agent(name="Anna Kowalska", email="anna@demo.example")
+            try:
+                yield live
+            finally:
+                engine.dispose()
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        engine.dispose()
-        sock.close()
         host.close()
         refused_host.close()
 

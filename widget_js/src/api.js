@@ -45,6 +45,9 @@ const query = (params) =>
     .map(([key, value]) => `${key}=${encodeURIComponent(value)}`)
     .join("&");
 
+/** A booking by its manage token: {status, location: {kind, value, join_url}, …}. */
+export const getBooking = (manageToken) => request("GET", `/api/v1/bookings/${encodeURIComponent(manageToken)}`);
+
 /** Step events 1–3 (SPEC §4). */
 export const postEvent = (body) => request("POST", "/api/v1/events", { body });
 

@@ -43,3 +43,7 @@ export const LINK_SERVICES = {
 /** Days and slots fetched less than this long ago are reused (a hover's prefetch serves the click). */
 export const REUSE_ANSWERS_MS = 15_000;
 export const REQUEST_TIMEOUT_MS = 20_000;
+/** A Google Meet link is made with the calendar event, moments after the booking: asked for this
+ * often, for about a minute, on the confirmation step (the email brings it in any case). */
+export const JOIN_POLL_MS = 3_000;
+export const JOIN_POLL_TRIES = 20;

@@ -1,7 +1,7 @@
 // One booking widget: its state and the steps between (SPEC §10). What a step looks like is in
 // ./views/, what goes over the network in ./api.js, what the host and the funnel hear in ./events.js.
-import { ApiError, LinkApi } from "./api.js";
-import { FIELDS, PHONE_FIELDS } from "./config.js";
+import { ApiError, getBooking, LinkApi } from "./api.js";
+import { FIELDS, JOIN_POLL_MS, JOIN_POLL_TRIES, PHONE_FIELDS } from "./config.js";
 import { addMonths, Formatter, todayIn, validZone } from "./dates.js";
 import { StepEvents, tellHost } from "./events.js";
 import { uuid, visitorId } from "./identity.js";
@@ -384,7 +384,35 @@ export class Widget {
         this.showTypes();
       },
     };
-    this.render("done", this.t.done, doneView(view, on));
+    const show = () => this.render("done", this.t.done, doneView(view, on));
+    show();
     this.frame.say(this.t.done);
+    this.awaitJoinLink(view, show);
+  }
+
+  /** For Google Meet the 201 comes before the link (it is made with the calendar event): ask for the
+   * booking again for about a minute and show the link once it is there, as long as this confirmation
+   * is still what the visitor sees. */
+  awaitJoinLink(view, show) {
+    const location = view.booking.location;
+    if (location?.kind !== "google_meet" || location.join_url) return;
+    const token = String(view.booking.manage_url).split("/").pop();
+    const confirmation = (this.confirmation = {});
+    const still = () => this.confirmation === confirmation && this.frame.current === "done";
+    let tries = 0;
+    const ask = () => {
+      if (!still() || ++tries > JOIN_POLL_TRIES) return;
+      getBooking(token).then(
+        (fresh) => {
+          if (!still()) return;
+          if (!fresh?.location?.join_url) return void setTimeout(ask, JOIN_POLL_MS);
+          view.booking = { ...view.booking, location: fresh.location };
+          show();
+          this.frame.say(this.t.joinReady);
+        },
+        () => setTimeout(ask, JOIN_POLL_MS),
+      );
+    };
+    setTimeout(ask, JOIN_POLL_MS);
   }
 }

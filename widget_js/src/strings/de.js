@@ -48,6 +48,7 @@ export default {
   badPhone: "Bitte geben Sie eine Telefonnummer ein: nur Ziffern, Leerzeichen und + - ( ), höchstens 32 Zeichen.",
   join: "Am Gespräch teilnehmen",
   meetLater: "Der Google-Meet-Link folgt per E-Mail.",
+  joinReady: "Der Google-Meet-Link ist da.",
   callUs: "Rufen Sie {phone} an.",
   weCall: "Wir rufen Sie unter {phone} an.",
   address: "Adresse: {place}",

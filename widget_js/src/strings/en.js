@@ -49,6 +49,7 @@ export default {
   badPhone: "Please enter a phone number: digits, spaces and + - ( ) only, at most 32 characters.",
   join: "Join the call",
   meetLater: "The Google Meet link will follow by email.",
+  joinReady: "The Google Meet link is ready.",
   callUs: "Call {phone}.",
   weCall: "We'll call you at {phone}.",
   address: "Address: {place}",

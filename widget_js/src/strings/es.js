@@ -48,6 +48,7 @@ export default {
   badPhone: "Introduce un número de teléfono: solo dígitos, espacios y + - ( ), hasta 32 caracteres.",
   join: "Unirse a la llamada",
   meetLater: "Recibirás el enlace de Google Meet por correo electrónico.",
+  joinReady: "El enlace de Google Meet está listo.",
   callUs: "Llama al {phone}.",
   weCall: "Te llamaremos al {phone}.",
   address: "Dirección: {place}",

@@ -48,6 +48,7 @@ export default {
   badPhone: "Veuillez saisir un numéro de téléphone : chiffres, espaces et + - ( ) uniquement, 32 caractères au maximum.",
   join: "Rejoindre l’appel",
   meetLater: "Le lien Google Meet vous sera envoyé par e-mail.",
+  joinReady: "Le lien Google Meet est prêt.",
   callUs: "Appelez le {phone}.",
   weCall: "Nous vous appellerons au {phone}.",
   address: "Adresse : {place}",

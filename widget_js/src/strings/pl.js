@@ -48,6 +48,7 @@ export default {
   badPhone: "Podaj numer telefonu: tylko cyfry, spacje i + - ( ), maksymalnie 32 znaki.",
   join: "Dołącz do rozmowy",
   meetLater: "Link do Google Meet wyślemy e-mailem.",
+  joinReady: "Link do Google Meet jest gotowy.",
   callUs: "Zadzwoń pod numer {phone}.",
   weCall: "Zadzwonimy pod numer {phone}.",
   address: "Adres: {place}",
