@@ -22,9 +22,12 @@ benchmarked in-process. Rules of SPEC §5 live here and nowhere else:
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from shared.availability.rules import AvailabilityRules, BookedTime, Busy, Interval, Slot
@@ -40,13 +43,25 @@ def occupied_time(busy: Busy) -> Interval:
     return busy
 
 
+def _seconds_floor(moment: datetime) -> int:
+    return math.floor(moment.timestamp())
+
+
+def _seconds_ceil(moment: datetime) -> int:
+    return math.ceil(moment.timestamp())
+
+
 class BusyTimeline:
     """Occupied time sorted and merged once, then queried by bisection in O(log n).
 
-    Built from calendar busy blocks and bookings alike: each counts as its `occupied_time`.
+    Built from calendar busy blocks and bookings alike: each counts as its `occupied_time`. The
+    merged intervals are kept as whole UTC seconds too (start rounded down, end rounded up), which
+    the engine compares much faster than aware datetimes. For bounds on whole seconds, as every slot
+    start and buffer is, the rounded test answers exactly as the exact one: [s, e) overlaps a busy
+    [b, c) iff c > s and b < e, and for whole s and e that holds iff ceil(c) > s and floor(b) < e.
     """
 
-    __slots__ = ("_ends", "_starts")
+    __slots__ = ("_end_seconds", "_ends", "_start_seconds", "_starts")
 
     def __init__(self, intervals: Iterable[Busy]) -> None:
         merged: list[list[datetime]] = []
@@ -60,6 +75,8 @@ class BusyTimeline:
                 merged.append([interval.start, interval.end])
         self._starts = [m[0] for m in merged]
         self._ends = [m[1] for m in merged]
+        self._start_seconds = [_seconds_floor(m[0]) for m in merged]
+        self._end_seconds = [_seconds_ceil(m[1]) for m in merged]
 
     def __len__(self) -> int:
         return len(self._starts)
@@ -70,6 +87,11 @@ class BusyTimeline:
         # are disjoint and sorted, so ends grow with starts.
         index = bisect_left(self._starts, end) - 1
         return index >= 0 and self._ends[index] > start
+
+    def overlaps_seconds(self, start: int, end: int) -> bool:
+        """`overlaps` for [start, end) given in whole UTC seconds (see the class docstring)."""
+        index = bisect_left(self._start_seconds, end) - 1
+        return index >= 0 and self._end_seconds[index] > start
 
     def intervals(self) -> list[Interval]:
         return [Interval(s, e) for s, e in zip(self._starts, self._ends, strict=True)]
@@ -124,6 +146,41 @@ def _grid_starts(
         wall += step
 
 
+@dataclass(frozen=True, slots=True)
+class WindowGrid:
+    """One window of one day resolved to UTC: its bounds and its grid of starts (in start order) with
+    the agent-local date each start falls on."""
+
+    bound_start: datetime
+    bound_end: datetime
+    starts: tuple[datetime, ...]
+    local_days: tuple[date, ...]
+    # The same instants as whole UTC seconds, for the engine's fast comparisons.
+    bound_end_seconds: int
+    start_seconds: tuple[int, ...]
+
+
+@lru_cache(maxsize=8192)
+def window_grid(day: date, window_start: time, window_end: time, step: timedelta, zone: ZoneInfo) -> WindowGrid:
+    """The window's bounds and grid, resolved once per (day, window, step, zone) and then reused.
+
+    Resolving two dozen wall-clock times to UTC is most of what a day with little busy time costs,
+    and every call for that day (every member of a team, every month view, every re-validation)
+    resolves the same ones: a pure function of its arguments, so its answers are kept (bounded LRU;
+    about a year of days for a few dozen distinct hour sets).
+    """
+    bound_start, bound_end = _window_bounds(day, window_start, window_end, zone)
+    grid = list(_grid_starts(day, window_start, window_end, step, zone))
+    return WindowGrid(
+        bound_start=bound_start,
+        bound_end=bound_end,
+        starts=tuple(instant for _, instant in grid),
+        local_days=tuple(local_day for local_day, _ in grid),
+        bound_end_seconds=_seconds_floor(bound_end),
+        start_seconds=tuple(_seconds_floor(instant) for _, instant in grid),
+    )
+
+
 def _count_per_local_day(starts: Iterable[datetime], zone: ZoneInfo) -> dict[date, int]:
     counts: dict[date, int] = {}
     for start in starts:
@@ -170,35 +227,50 @@ def free_slots(
 
     max_per_day = rules.max_per_day
     type_max_per_day = rules.meeting_type_max_per_day
+    # The loop compares whole UTC seconds (grid starts, bounds and buffers are whole minutes; the
+    # timeline rounds busy time outwards, see BusyTimeline): the same answers as datetimes, faster.
+    before = int(rules.buffer_before.total_seconds())
+    after = int(rules.buffer_after.total_seconds())
+    length = duration.total_seconds()
+    earliest_seconds = math.ceil(earliest.timestamp())
+    range_end_seconds = math.ceil(range_end.timestamp())
+    latest_seconds = math.floor(latest_start.timestamp())
     slots: dict[datetime, Slot] = {}
     # A window may run past midnight, so start one agent-local day early.
     day = earliest.astimezone(zone).date() - timedelta(days=1)
     last_day = min(range_end, latest_start + timedelta(days=1)).astimezone(zone).date()
     while day <= last_day:
         for window_start, window_end in rules.windows_on(day):
-            bound_start, bound_end = _window_bounds(day, window_start, window_end, zone)
-            if bound_end <= earliest or bound_start >= range_end:
+            grid = window_grid(day, window_start, window_end, rules.slot_interval, zone)
+            if grid.bound_end <= earliest or grid.bound_start >= range_end:
                 continue
-            for local_day, start in _grid_starts(day, window_start, window_end, rules.slot_interval, zone):
-                if start < earliest or start < bound_start:
-                    continue
-                if start >= range_end or start > latest_start:
+            start_seconds, bound_end = grid.start_seconds, grid.bound_end_seconds
+            busy_starts, busy_ends = timeline._start_seconds, timeline._end_seconds
+            # The grid is in start order: skip straight to the first start at or after `earliest`
+            # (no grid start lies before the window's own start).
+            for index in range(bisect_left(start_seconds, earliest_seconds), len(start_seconds)):
+                start = start_seconds[index]
+                if start >= range_end_seconds or start > latest_seconds:
                     break
-                end = start + duration
+                end = start + length
                 if end > bound_end:
                     break
+                local_day = grid.local_days[index]
                 # The daily maximum counts the day the slot starts on, which for a window running past
                 # midnight is not the window's day.
                 if max_per_day is not None and per_day.get(local_day, 0) >= max_per_day:
                     continue
                 if type_max_per_day is not None and type_per_day.get(local_day, 0) >= type_max_per_day:
                     continue
-                # The slot with its own buffers against the occupied time (bookings with theirs).
-                if timeline.overlaps(start - rules.buffer_before, end + rules.buffer_after):
+                # The slot with its own buffers against the occupied time (bookings with theirs):
+                # BusyTimeline.overlaps_seconds, inlined as this is the engine's innermost step.
+                candidate = bisect_left(busy_starts, math.ceil(end) + after) - 1
+                if candidate >= 0 and busy_ends[candidate] > start - before:
                     continue
                 # Keyed by start: windows that overlap (or one running past midnight into the next
                 # day's) offer each start once.
-                slots[start] = Slot(start, end)
+                instant = grid.starts[index]
+                slots[instant] = Slot(instant, instant + duration)
         day += timedelta(days=1)
     return [slots[start] for start in sorted(slots)]
 

@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from functools import cached_property
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from shared.models.agent import AVAILABILITY_DEFAULTS as _DEFAULTS
@@ -44,8 +45,10 @@ Busy = Interval | BookedTime
 """What the engine is told the agent is busy with: calendar busy blocks and the agent's bookings."""
 
 
-@dataclass(frozen=True, slots=True)
-class Slot:
+class Slot(NamedTuple):
+    """An offered slot [start, end) in UTC. A named tuple rather than a frozen dataclass: the engine
+    makes one per free start, and a tuple is several times cheaper to make."""
+
     start: datetime
     end: datetime
 

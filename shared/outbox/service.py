@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, delete, or_, select, update
+from sqlalchemy import Table, and_, bindparam, delete, literal, null, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -117,10 +117,26 @@ def drop_pending_jobs(session: Session, *, booking_id: int, kind: str) -> int:
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
+def _status_is(status: str) -> ColumnElement[bool]:
+    # The status is written into the SQL, not bound: the partial indexes of the claim (WHERE status =
+    # 'pending' / 'running', shared.models.outbox) can only serve a plan that sees the literal, and
+    # psycopg turns repeated statements into prepared ones whose generic plan sees only `$1`.
+    return OutboxJob.status == literal(status, literal_execute=True)
+
+
+GAVE_UP_DEAD_WORKER = "gave up: the worker running the last attempt stopped before finishing (lease expired)"
+
+
+def _is_exhausted(now: datetime) -> ColumnElement[bool]:
+    """Running with an expired lease and no attempt left: its worker kept dying while running it."""
+    return and_(_status_is(JOB_RUNNING), OutboxJob.locked_until < now, OutboxJob.attempts >= OutboxJob.max_attempts)
+
+
 def _is_due(now: datetime) -> ColumnElement[bool]:
+    """Pending and due, or running with an expired lease (its worker died) and an attempt left."""
     return or_(
-        and_(OutboxJob.status == JOB_PENDING, OutboxJob.next_attempt_at <= now),
-        and_(OutboxJob.status == JOB_RUNNING, OutboxJob.locked_until < now),
+        and_(_status_is(JOB_PENDING), OutboxJob.next_attempt_at <= now),
+        and_(_status_is(JOB_RUNNING), OutboxJob.locked_until < now, OutboxJob.attempts < OutboxJob.max_attempts),
     )
 
 
@@ -129,58 +145,53 @@ def claim_due_jobs(session: Session, *, worker_id: str, now: datetime, limit: in
 
     Due: pending with `next_attempt_at <= now`, or running with an expired lease (its worker died or
     stalled). Claimed jobs become running, leased to `worker_id` until now + lease, attempts + 1.
+    A running job whose lease expired with no attempt left is marked failed by the same call.
     Must be the first statement of its transaction (SQLite takes the write lock with it).
     """
-    lease_until = now + timedelta(seconds=lease_seconds)
     # A job whose worker kept dying while running it would otherwise be re-claimed forever.
-    session.execute(
+    give_up = (
         update(OutboxJob)
-        .where(
-            OutboxJob.status == JOB_RUNNING,
-            OutboxJob.locked_until < now,
-            OutboxJob.attempts >= OutboxJob.max_attempts,
-        )
+        .where(_is_exhausted(now))
+        # Parameters named apart from the claim's: on PostgreSQL both are one statement.
         .values(
-            status=JOB_FAILED,
-            locked_by=None,
-            locked_until=None,
-            last_error="gave up: the worker running the last attempt stopped before finishing (lease expired)",
+            status=bindparam("gave_up_status", JOB_FAILED),
+            locked_by=null(),
+            locked_until=null(),
+            last_error=bindparam("gave_up_error", GAVE_UP_DEAD_WORKER),
+            updated_at=bindparam("gave_up_at", now),
         )
         .execution_options(synchronize_session=False)
     )
-    claim = {
-        "status": JOB_RUNNING,
-        "locked_by": worker_id,
-        "locked_until": lease_until,
-        "attempts": OutboxJob.attempts + 1,
-    }
-    oldest_due_first = (OutboxJob.next_attempt_at, OutboxJob.id)
-    if dialect_name(session) == "postgresql":
-        ids = list(
-            session.scalars(
-                select(OutboxJob.id)
-                .where(_is_due(now))
-                .order_by(*oldest_due_first)
-                .limit(limit)
-                .with_for_update(skip_locked=True)
-            )
-        )
-        if ids:
-            session.execute(
-                update(OutboxJob)
-                .where(OutboxJob.id.in_(ids))
-                .values(**claim)
-                .execution_options(synchronize_session=False)
-            )
-        return ids
-    due = select(OutboxJob.id).where(_is_due(now)).order_by(*oldest_due_first).limit(limit)
-    rows = session.execute(
+    # The due jobs picked (on PostgreSQL locked, skipping those another worker is taking: FOR UPDATE
+    # SKIP LOCKED; SQLite has one writer at a time) and claimed by one UPDATE. The two sets are
+    # disjoint (exhausted jobs are not due), so on PostgreSQL the give-up rides along as a
+    # data-modifying WITH of the same statement: an idle poll and a claim are one round trip each.
+    due = (
+        select(OutboxJob.id)
+        .where(_is_due(now))
+        .order_by(OutboxJob.next_attempt_at, OutboxJob.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    claim = (
         update(OutboxJob)
-        .where(OutboxJob.id.in_(due))
-        .values(**claim)
+        .where(OutboxJob.id.in_(due.scalar_subquery()))
+        .values(
+            status=JOB_RUNNING,
+            locked_by=worker_id,
+            locked_until=now + timedelta(seconds=lease_seconds),
+            attempts=OutboxJob.attempts + 1,
+            updated_at=now,
+        )
         .returning(OutboxJob.id, OutboxJob.next_attempt_at)
         .execution_options(synchronize_session=False)
-    ).all()
+    )
+    if dialect_name(session) == "postgresql":
+        claim = claim.add_cte(give_up.returning(OutboxJob.id).cte("gave_up"))
+    else:
+        session.execute(give_up)
+    rows = session.execute(claim).all()
+    # RETURNING gives no order: oldest due first, as the worker runs them.
     return [row.id for row in sorted(rows, key=lambda row: (row.next_attempt_at, row.id))]
 
 
