@@ -116,6 +116,17 @@ class LinkOut(Out):
     meeting_types: list[MeetingTypePublic]
 
 
+class TeamPublic(Out):
+    name: str
+    mode: str = Field(description="round_robin (any free member takes the call) or collective (all members together)")
+
+
+class TeamLinkOut(LinkOut):
+    """A team's link (SPEC §15): `team` added; `agent` names the team until a booking says who takes it."""
+
+    team: TeamPublic
+
+
 class DaysOut(BaseModel):
     timezone: str
     days: list[str]

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Body, Header, Query, Request, Response, status
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from shared.agents.service import bookable_meeting_types, get_agent_by_link
+from shared.agents.service import bookable_meeting_types
 from shared.availability.answers import Compute, PublicAnswers, Question
 from shared.availability.service import available_days, available_slots
 from shared.booking import service as booking_service
@@ -18,8 +18,10 @@ from shared.booking.schemas import BookingRequest
 from shared.contacts.service import record_widget_step
 from shared.db import transaction
 from shared.errors import InvalidInput
-from shared.models import Agent, MeetingType
+from shared.models import Agent, MeetingType, Team
 from shared.notifications.ics import booking_ics
+from shared.teams.links import resolve_link, team_timezone
+from shared.teams.service import bookable_team_meeting_types
 from shared.timezones import parse_date, zone
 from widget_api.deps import BusySourcesDep, NowDep, SessionDep, SettingsDep
 from widget_api.schemas import (
@@ -35,6 +37,8 @@ from widget_api.schemas import (
     RescheduleIn,
     SlotOut,
     SlotsOut,
+    TeamLinkOut,
+    TeamPublic,
 )
 
 router = APIRouter(prefix="/api/v1", tags=["widget"])
@@ -55,13 +59,20 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.get("/links/{link}", response_model=LinkOut, responses=ERRORS)
-def get_link(link: str, session: SessionDep) -> LinkOut:
-    """The agent behind a booking link and their bookable meeting types."""
-    agent = get_agent_by_link(session, link=link)
+@router.get("/links/{link}", response_model=LinkOut | TeamLinkOut, responses=ERRORS)
+def get_link(link: str, session: SessionDep) -> LinkOut | TeamLinkOut:
+    """The agent behind a booking link and their bookable meeting types; for a team's link (SPEC §15)
+    also `team: {name, mode}` and the team's meeting types."""
+    owner = resolve_link(session, link=link)
+    if isinstance(owner, Team):
+        return TeamLinkOut(
+            agent=AgentPublic(name=owner.name, timezone=team_timezone(owner)),
+            team=TeamPublic.of(owner),
+            meeting_types=[MeetingTypePublic.of(m) for m in bookable_team_meeting_types(session, team=owner)],
+        )
     return LinkOut(
-        agent=AgentPublic.of(agent),
-        meeting_types=[MeetingTypePublic.of(m) for m in bookable_meeting_types(session, agent=agent)],
+        agent=AgentPublic.of(owner),
+        meeting_types=[MeetingTypePublic.of(m) for m in bookable_meeting_types(session, agent=owner)],
     )
 
 

@@ -1,0 +1,30 @@
+from shared.errors import InvalidInput, NotFound
+
+
+class TeamNotFound(NotFound):
+    def __init__(self) -> None:
+        super().__init__("team not found")
+
+
+class InvalidTeam(InvalidInput):
+    """A team field that cannot be stored; the message names the field and the rule."""
+
+
+class UnknownMode(InvalidTeam):
+    """A mode other than round_robin and collective."""
+
+
+class EmptyTeam(InvalidTeam):
+    """A team without members."""
+
+
+class UnknownMembers(InvalidTeam):
+    """Member ids that name no agent."""
+
+
+class DuplicateMember(InvalidTeam):
+    """The same agent listed twice."""
+
+
+class InactiveMember(InvalidTeam):
+    """A deactivated agent as a member (their link and sign-in are off; so is their team work)."""
