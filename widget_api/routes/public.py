@@ -20,6 +20,7 @@ from shared.db import transaction
 from shared.errors import InvalidInput
 from shared.models import Agent, MeetingType, Team
 from shared.notifications.ics import booking_ics
+from shared.teams.availability import team_available_days, team_available_slots
 from shared.teams.links import resolve_link, team_timezone
 from shared.teams.service import bookable_team_meeting_types
 from shared.timezones import parse_date, zone
@@ -112,16 +113,28 @@ async def get_days(
     display_zone = zone(tz)
     now: datetime = request.app.state.clock()
 
-    def compute(session: Session, agent: Agent, meeting_type: MeetingType) -> bytes:
-        days = available_days(
-            session,
-            agent=agent,
-            meeting_type=meeting_type,
-            month=month,
-            display_zone=display_zone,
-            now=now,
-            sources=request.app.state.busy_sources(),
-        )
+    def compute(session: Session, owner: Agent | Team, meeting_type: MeetingType) -> bytes:
+        sources = request.app.state.busy_sources()
+        if isinstance(owner, Team):
+            days = team_available_days(
+                session,
+                team=owner,
+                meeting_type=meeting_type,
+                month=month,
+                display_zone=display_zone,
+                now=now,
+                sources=sources,
+            )
+        else:
+            days = available_days(
+                session,
+                agent=owner,
+                meeting_type=meeting_type,
+                month=month,
+                display_zone=display_zone,
+                now=now,
+                sources=sources,
+            )
         return DaysOut(timezone=tz, days=[d.isoformat() for d in days]).model_dump_json().encode()
 
     question = Question(
@@ -143,16 +156,28 @@ async def get_slots(
     display_zone = zone(tz)
     now: datetime = request.app.state.clock()
 
-    def compute(session: Session, agent: Agent, meeting_type: MeetingType) -> bytes:
-        slots = available_slots(
-            session,
-            agent=agent,
-            meeting_type=meeting_type,
-            day=day,
-            display_zone=display_zone,
-            now=now,
-            sources=request.app.state.busy_sources(),
-        )
+    def compute(session: Session, owner: Agent | Team, meeting_type: MeetingType) -> bytes:
+        sources = request.app.state.busy_sources()
+        if isinstance(owner, Team):
+            slots = team_available_slots(
+                session,
+                team=owner,
+                meeting_type=meeting_type,
+                day=day,
+                display_zone=display_zone,
+                now=now,
+                sources=sources,
+            )
+        else:
+            slots = available_slots(
+                session,
+                agent=owner,
+                meeting_type=meeting_type,
+                day=day,
+                display_zone=display_zone,
+                now=now,
+                sources=sources,
+            )
         answer = SlotsOut(
             timezone=tz,
             slots=[SlotOut(start=s.start.astimezone(display_zone), end=s.end.astimezone(display_zone)) for s in slots],
