@@ -10,7 +10,18 @@ import dataclasses
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StrictBool, StrictInt, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    SerializerFunctionWrapHandler,
+    StrictBool,
+    StrictInt,
+    StringConstraints,
+    model_serializer,
+    model_validator,
+)
 
 from shared.agents.schemas import DEFAULT_COLOUR
 from shared.models.agent import AVAILABILITY_DEFAULTS
@@ -314,6 +325,14 @@ class FunnelFiltersOut(Out):
     agent_id: int | None
     meeting_type_id: int | None
     granularity: str
+    team_id: int | None = Field(default=None, description="Shown only when the funnel is filtered by team")
+
+    @model_serializer(mode="wrap")
+    def _team_only_when_filtered(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if data.get("team_id") is None:
+            data.pop("team_id", None)
+        return data
 
 
 class FunnelOut(Out):

@@ -195,6 +195,31 @@ class BookingCreated(Out):
         return self
 
 
+class AgentName(Out):
+    name: str
+
+
+class TeamBookingCreated(BookingCreated):
+    """A booking through a team's link (SPEC §15): who takes the call."""
+
+    agent: AgentName
+
+
+class CollectiveBookingCreated(TeamBookingCreated):
+    """A collective team booking: every member takes the call (`agent` is the first of them)."""
+
+    agents: list[AgentName] = Field(validation_alias=attribute("host_agents"))
+
+
+def booking_created(booking: Any, settings: Settings) -> BookingCreated:
+    """The 201 of a booking: an agent link's as always; a team's says who (and, collective, all of them)."""
+    if booking.team_id is None:
+        return BookingCreated.of(booking, settings)
+    if booking.hosts:
+        return CollectiveBookingCreated.of(booking, settings)
+    return TeamBookingCreated.of(booking, settings)
+
+
 class BookingOut(Out):
     id: int
     status: str

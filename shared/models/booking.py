@@ -84,6 +84,11 @@ class Booking(Base):
     )
 
     @property
+    def host_agents(self) -> list[Agent]:
+        """Everyone who takes the call: its agent, then a collective booking's other members."""
+        return [self.agent, *(host.agent for host in self.hosts)]
+
+    @property
     def host_agent_ids(self) -> list[int]:
         """Everyone whose time the booking occupies: its agent, then a collective booking's other members."""
         return [self.agent_id, *(host.agent_id for host in self.hosts)]

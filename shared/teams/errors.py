@@ -1,9 +1,5 @@
-from shared.errors import InvalidInput, NotFound
-
-
-class TeamNotFound(NotFound):
-    def __init__(self) -> None:
-        super().__init__("team not found")
+from shared.agents.errors import TeamNotFound as TeamNotFound  # re-exported: the teams' 404
+from shared.errors import InvalidInput
 
 
 class InvalidTeam(InvalidInput):

@@ -268,6 +268,7 @@ def get_funnel(
     agent_id: int | None = None,
     meeting_type_id: int | None = None,
     granularity: Annotated[str, Query(description="day | week")] = "day",
+    team_id: Annotated[int | None, Query(description="Sessions of this team's link (SPEC §15)")] = None,
 ) -> FunnelOut:
     """The four-step booking funnel: distinct sessions per step, conversion, drop-off, trend, medians."""
     result = scoped_funnel.funnel(
@@ -278,6 +279,7 @@ def get_funnel(
         agent_id=agent_id,
         meeting_type_id=meeting_type_id,
         granularity=cast(Granularity, granularity),
+        team_id=team_id,
     )
     return FunnelOut.of(result)
 

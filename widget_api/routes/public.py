@@ -10,6 +10,7 @@ from fastapi import APIRouter, Body, Header, Query, Request, Response, status
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from shared.agents.errors import LinkNotFound
 from shared.agents.service import bookable_meeting_types
 from shared.availability.answers import Compute, PublicAnswers, Question
 from shared.availability.service import available_days, available_slots
@@ -22,7 +23,7 @@ from shared.models import Agent, MeetingType, Team
 from shared.notifications.ics import booking_ics
 from shared.teams.availability import team_available_days, team_available_slots
 from shared.teams.links import resolve_link, team_timezone
-from shared.teams.service import bookable_team_meeting_types
+from shared.teams.service import bookable_team_meeting_types, find_team_by_link
 from shared.timezones import parse_date, zone
 from widget_api.deps import BusySourcesDep, NowDep, SessionDep, SettingsDep
 from widget_api.schemas import (
@@ -31,6 +32,7 @@ from widget_api.schemas import (
     BookingIn,
     BookingOut,
     CancelIn,
+    CollectiveBookingCreated,
     DaysOut,
     EventIn,
     LinkOut,
@@ -38,8 +40,10 @@ from widget_api.schemas import (
     RescheduleIn,
     SlotOut,
     SlotsOut,
+    TeamBookingCreated,
     TeamLinkOut,
     TeamPublic,
+    booking_created,
 )
 
 router = APIRouter(prefix="/api/v1", tags=["widget"])
@@ -211,7 +215,7 @@ def post_event(body: EventIn, session: SessionDep, now: NowDep) -> dict[str, str
 @router.post(
     "/links/{link}/bookings",
     status_code=status.HTTP_201_CREATED,
-    response_model=BookingCreated,
+    response_model=BookingCreated | TeamBookingCreated | CollectiveBookingCreated,
     responses={**ERRORS, 409: {"description": "Slot no longer available"}},
 )
 def create_booking(
@@ -225,18 +229,23 @@ def create_booking(
     idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
 ) -> BookingCreated:
     """Book a call. A retry with the same Idempotency-Key returns the same booking (200)."""
+    request = BookingRequest(**body.model_dump())
     with transaction(session):
-        booking, created = booking_service.book(
-            session,
-            link=link,
-            request=BookingRequest(**body.model_dump()),
-            idempotency_key=idempotency_key,
-            now=now,
-            sources=sources,
-        )
+        try:
+            booking, created = booking_service.book(
+                session, link=link, request=request, idempotency_key=idempotency_key, now=now, sources=sources
+            )
+        except LinkNotFound:
+            # Not an agent's link: a team's (SPEC §15), or a 404 as before.
+            team = find_team_by_link(session, link=link)
+            if team is None:
+                raise
+            booking, created = booking_service.book_team(
+                session, team=team, request=request, idempotency_key=idempotency_key, now=now, sources=sources
+            )
     if not created:
         response.status_code = status.HTTP_200_OK
-    return BookingCreated.of(booking, settings)
+    return booking_created(booking, settings)
 
 
 @router.get("/bookings/{manage_token}", response_model=BookingOut, responses=ERRORS)
