@@ -389,8 +389,9 @@ def _create_team(session: Session, *, now: datetime, plans: list[_AgentPlan]) ->
         duration_minutes=30,
         colour="#0f766e",
         description="Pricing and plans with whoever of our sales team is free first.",
-        location={"kind": "link", "value": "https://zoom.us/j/5550100300"},
     )
+    # Google Meet like the agents' Demo type, set on the row for the same reason (_set_demo_locations).
+    meeting_type.location_kind, meeting_type.location_value = DEMO_LOCATIONS["Demo"]
     return team, meeting_type
 
 
