@@ -40,7 +40,11 @@ else:
             ],
             "Operations": [
                 page("outbox.py", "Outbox", "outbox", "outbox"),
-                *([page("team.py", "Team", "badge", "team")] if user.is_manager else []),
+                *(
+                    [page("team.py", "Team", "badge", "team"), page("teams.py", "Teams", "groups", "teams")]
+                    if user.is_manager
+                    else []
+                ),
                 page("account.py", "Account", "account_circle", "account"),
             ],
         }

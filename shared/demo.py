@@ -1,13 +1,16 @@
 """Demo data for `meetings demo`: agents with logins, their hours and meeting types, and six weeks of
-widget sessions with the drop-off of a real funnel, so every dashboard page has something to show.
+widget sessions with the drop-off of a real funnel, so every dashboard page has something to show;
+and a "Sales team" round-robin link of the three agents (SPEC §15) with its own sessions and bookings.
 
 Deterministic (`random.Random(42)`) apart from the secrets (links, tokens, password salts), and seeded
-only once: a second run finds the manager and adds nothing. Slots are picked with the availability
-engine, so every booking respects its agent's rules. Bookings still ahead of `now` go through
-`shared.booking.service.book` (with `now` = the moment the form was submitted) and are cancelled
-with `cancel_booking`; bookings already past cannot (nothing may be booked into the past), so they
-go through `record_past_booking` and `record_past_cancellation`, which write the same rows without
-outbox jobs, as their emails went out long ago.
+only once: a second run finds the manager and adds nothing. The team's sessions draw from their own
+generator after the agents' ones, so adding them moved no figure of the agents' demo. Slots are
+picked with the availability engine, so every booking respects its agent's rules. Bookings still
+ahead of `now` go through `shared.booking.service.book` (a team's: `book_team`, with `now` = the
+moment the form was submitted) and are cancelled with `cancel_booking`; bookings already past
+cannot (nothing may be booked into the past), so they go through `record_past_booking` and
+`record_past_cancellation`, which write the same rows without outbox jobs, as their emails went
+out long ago.
 """
 
 from __future__ import annotations
@@ -30,15 +33,21 @@ from shared.availability.engine import free_slots
 from shared.availability.rules import AvailabilityRules, Interval, Slot
 from shared.availability.service import default_sources, rules_from_model
 from shared.booking.schemas import BookingRequest
-from shared.booking.service import book, cancel_booking, record_past_booking, record_past_cancellation
+from shared.booking.service import book, book_team, cancel_booking, record_past_booking, record_past_cancellation
 from shared.contacts.service import contact_for_visitor, record_event
-from shared.models import Agent, Booking, Event, MeetingType
+from shared.models import Agent, Booking, Event, MeetingType, Team
 from shared.models.agent import ROLE_MANAGER
+from shared.models.team import MODE_ROUND_ROBIN
 from shared.settings import Settings
+from shared.teams.service import create_team, create_team_meeting_type
 
 DEMO_PASSWORD = "demo"
 MANAGER_EMAIL = "manager@example.com"
 DEMO_DAYS = 42
+DEMO_TEAM_NAME = "Sales team"
+DEMO_TEAM_TYPE = "Sales call"
+# The team link's traffic, next to the agents' 14 sessions a weekday.
+TEAM_SESSIONS_PER_WEEKDAY = 5.0
 
 SPLIT_DAY = [["09:00", "12:00"], ["13:00", "17:00"]]
 
@@ -173,6 +182,7 @@ class DemoSummary:
     manager_email: str
     password: str
     agents: list[tuple[str, str, str]]  # (name, email, link) of the agents taking calls
+    teams: list[tuple[str, str]] = field(default_factory=list)  # (name, link) of the demo teams
     sessions: int = 0
     bookings: int = 0
     cancelled: int = 0
@@ -283,13 +293,13 @@ def _configure_agents(session: Session, *, now: datetime) -> tuple[Agent, list[_
     return manager, plans
 
 
-def _session_starts(rng: random.Random, now: datetime) -> list[datetime]:
+def _session_starts(rng: random.Random, now: datetime, *, per_weekday: float = 14.0) -> list[datetime]:
     """When widget sessions began: busier on weekdays and growing over the six weeks."""
     starts: list[datetime] = []
     first_day = (now - timedelta(days=DEMO_DAYS)).date()
     for offset in range(DEMO_DAYS + 1):
         day = first_day + timedelta(days=offset)
-        mean = (14.0 if day.weekday() < 5 else 4.0) * (0.75 + 0.5 * offset / DEMO_DAYS)
+        mean = (per_weekday if day.weekday() < 5 else per_weekday * 4 / 14) * (0.75 + 0.5 * offset / DEMO_DAYS)
         for _ in range(max(0, round(rng.gauss(mean, mean**0.5)))):
             moment = datetime.combine(day, time(0), tzinfo=now.tzinfo) + timedelta(
                 seconds=rng.uniform(6 * 3600, 22 * 3600)
@@ -363,12 +373,36 @@ def _new_person(rng: random.Random, taken: set[str]) -> _Person:
     return _Person(first, last, company, email)
 
 
+def _create_team(session: Session, *, now: datetime, plans: list[_AgentPlan]) -> tuple[Team, MeetingType]:
+    """The "Sales team": the three agents, round robin, with one meeting type of its own."""
+    team = create_team(
+        session,
+        name=DEMO_TEAM_NAME,
+        mode=MODE_ROUND_ROBIN,
+        member_ids=[plan.agent.id for plan in plans],
+        now=now - timedelta(days=DEMO_DAYS + 1),
+    )
+    meeting_type = create_team_meeting_type(
+        session,
+        team_id=team.id,
+        name=DEMO_TEAM_TYPE,
+        duration_minutes=30,
+        colour="#0f766e",
+        description="Pricing and plans with whoever of our sales team is free first.",
+    )
+    # Google Meet like the agents' Demo type, set on the row for the same reason (_set_demo_locations).
+    meeting_type.location_kind, meeting_type.location_value = DEMO_LOCATIONS["Demo"]
+    return team, meeting_type
+
+
 class _Seeder:
-    def __init__(self, session: Session, *, now: datetime, plans: list[_AgentPlan]) -> None:
+    def __init__(
+        self, session: Session, *, now: datetime, plans: list[_AgentPlan], rng: random.Random | None = None
+    ) -> None:
         self.session = session
         self.now = now
         self.plans = plans
-        self.rng = random.Random(42)
+        self.rng = rng or random.Random(42)
         self.visitors: list[str] = []
         self.people: dict[str, _Person] = {}
         self.contact_of: dict[str, int] = {}  # visitor id -> contact id (saves a lookup per step)
@@ -378,7 +412,14 @@ class _Seeder:
         self.cancelled = 0
 
     def _step(
-        self, name: str, visit: _Visit, *, at: datetime, slot: Slot | None = None, with_start: bool = False
+        self,
+        name: str,
+        visit: _Visit,
+        *,
+        at: datetime,
+        slot: Slot | None = None,
+        with_start: bool = False,
+        team: Team | None = None,
     ) -> None:
         """A step event as `POST /api/v1/events` records it (steps 1–3 of the widget)."""
         contact_id = self.contact_of.get(visit.visitor_id)
@@ -389,7 +430,9 @@ class _Seeder:
             self.session,
             name=name,
             contact_id=contact_id,
-            agent_id=visit.plan.agent.id,
+            # A team link's steps name the team and no agent (the member is known once booked).
+            agent_id=visit.plan.agent.id if team is None else None,
+            team_id=team.id if team is not None else None,
             meeting_type_id=visit.meeting_type.id,
             session_id=visit.session_id,
             visitor_id=visit.visitor_id,
@@ -398,10 +441,16 @@ class _Seeder:
             occurred_at=at,
         )
 
-    def run_session(self, started: datetime) -> None:
+    def run_session(self, started: datetime, *, team: tuple[Team, MeetingType] | None = None) -> None:
+        """One widget session on an agent's link, or with `team` on the team's link: the visitor picks
+        a start one of the members has free (the team offers the union of its members' starts)."""
         rng = self.rng
-        plan = rng.choices(self.plans, weights=[p.spec.weight for p in self.plans])[0]
-        meeting_type = rng.choices([m for m, _ in plan.types], weights=[w for _, w in plan.types])[0]
+        if team is None:
+            plan = rng.choices(self.plans, weights=[p.spec.weight for p in self.plans])[0]
+            meeting_type = rng.choices([m for m, _ in plan.types], weights=[w for _, w in plan.types])[0]
+        else:
+            plan, meeting_type = rng.choice(self.plans), team[1]
+        on_team = team[0] if team is not None else None
         if self.visitors and rng.random() < 0.12:
             visitor_id = rng.choice(self.visitors)  # a returning visitor
         else:
@@ -412,7 +461,7 @@ class _Seeder:
         visit = _Visit(plan, meeting_type, visitor_id, session_id, zone)
         self.sessions += 1
 
-        self._step("calendar_1st_step", visit, at=started)
+        self._step("calendar_1st_step", visit, at=started, team=on_team)
         at = started + timedelta(seconds=rng.lognormvariate(3.0, 0.6))  # ~20 s to pick a date
         duration = timedelta(minutes=meeting_type.duration_minutes)
         slot = _pick_slot(rng, plan, duration, started)
@@ -420,13 +469,13 @@ class _Seeder:
             return
         if rng.random() < 0.1:  # looked at another day first, then came back: still one session
             other = _pick_slot(rng, plan, duration, started)
-            self._step("calendar_2nd_step", visit, at=at, slot=other)
+            self._step("calendar_2nd_step", visit, at=at, slot=other, team=on_team)
             at += timedelta(seconds=rng.uniform(5, 40))
-        self._step("calendar_2nd_step", visit, at=at, slot=slot)
+        self._step("calendar_2nd_step", visit, at=at, slot=slot, team=on_team)
         at += timedelta(seconds=rng.lognormvariate(3.5, 0.6))  # ~35 s to pick an hour
         if at > self.now or rng.random() > 0.62:
             return
-        self._step("calendar_3rd_step", visit, at=at, slot=slot, with_start=True)
+        self._step("calendar_3rd_step", visit, at=at, slot=slot, with_start=True, team=on_team)
         at += timedelta(seconds=rng.lognormvariate(4.4, 0.5))  # ~80 s to fill in the form
         if at > self.now or rng.random() > 0.8:
             return
@@ -446,7 +495,9 @@ class _Seeder:
             locale=_demo_locale(person.email),
             phone=person.phone if meeting_type.phone_required else None,
         )
-        booking = self._book(plan, request, meeting_type, submitted=at)
+        booking = self._book(plan, request, meeting_type, submitted=at, team=on_team)
+        # A team booking went to whichever member the round robin chose (not always the one picked).
+        plan = next(p for p in self.plans if p.agent.id == booking.agent_id)
         self.contact_of[visitor_id] = booking.contact_id  # the anonymous contact was merged into this one
         plan.busy.append(Interval(booking.start_at, booking.end_at))
         plan.starts.append(booking.start_at)
@@ -455,27 +506,51 @@ class _Seeder:
             self._cancel(booking, rng.uniform(0.1, 0.9))
 
     def _book(
-        self, plan: _AgentPlan, request: BookingRequest, meeting_type: MeetingType, *, submitted: datetime
+        self,
+        plan: _AgentPlan,
+        request: BookingRequest,
+        meeting_type: MeetingType,
+        *,
+        submitted: datetime,
+        team: Team | None = None,
     ) -> Booking:
+        key = f"demo-{request.session_id}"
         if request.start > self.now:
-            booking, _ = book(
-                self.session,
-                link=plan.agent.link,
-                request=request,
-                idempotency_key=f"demo-{request.session_id}",
-                now=submitted,
-                sources=default_sources(),
-            )
+            if team is None:
+                booking, _ = book(
+                    self.session,
+                    link=plan.agent.link,
+                    request=request,
+                    idempotency_key=key,
+                    now=submitted,
+                    sources=default_sources(),
+                )
+            else:
+                booking, _ = book_team(
+                    self.session,
+                    team=team,
+                    request=request,
+                    idempotency_key=key,
+                    now=submitted,
+                    sources=default_sources(),
+                )
             booking.created_at = booking.updated_at = submitted
             return booking
-        return record_past_booking(
+        booking = record_past_booking(
             self.session,
             agent=plan.agent,
             meeting_type=meeting_type,
             request=request,
-            idempotency_key=f"demo-{request.session_id}",
+            idempotency_key=key,
             booked_at=submitted,
         )
+        if team is not None:
+            # record_past_booking writes an agent booking: the team is set on it and its two events,
+            # as book_team would have (the session's earlier steps already name the team).
+            booking.team_id = team.id
+            for event in self.session.scalars(select(Event).where(Event.booking_id == booking.id)):
+                event.team_id = team.id
+        return booking
 
     def _cancel(self, booking: Booking, fraction: float) -> None:
         """Cancelled some time between booking and the call (or now, if the call is still ahead)."""
@@ -489,12 +564,13 @@ class _Seeder:
         self.cancelled += 1
 
 
-def _summary(*, created: bool, agents: Sequence[Agent]) -> DemoSummary:
+def _summary(*, created: bool, agents: Sequence[Agent], teams: Sequence[Team] = ()) -> DemoSummary:
     return DemoSummary(
         created=created,
         manager_email=MANAGER_EMAIL,
         password=DEMO_PASSWORD,
         agents=[(a.name, a.email, a.link) for a in agents],
+        teams=[(t.name, t.link) for t in teams],
     )
 
 
@@ -508,17 +584,26 @@ def seed_demo(session: Session, *, now: datetime, settings: Settings) -> DemoSum
     if session.scalar(select(func.count()).select_from(Agent).where(Agent.email == MANAGER_EMAIL)):
         emails = [spec.email for spec in DEMO_AGENTS]
         existing = {a.email: a for a in session.scalars(select(Agent).where(Agent.email.in_(emails)))}
-        return _summary(created=False, agents=[existing[e] for e in emails if e in existing])
+        teams = session.scalars(select(Team).where(Team.name == DEMO_TEAM_NAME, Team.deleted_at.is_(None)))
+        return _summary(created=False, agents=[existing[e] for e in emails if e in existing], teams=list(teams))
 
     _, plans = _configure_agents(session, now=now)
     seeder = _Seeder(session, now=now, plans=plans)
     for started in _session_starts(seeder.rng, now):
         seeder.run_session(started)
+    # The team's sessions after the agents' (their own generator: the agents' figures stay), so the
+    # members' bookings are known and the team's land where they are free.
+    team = _create_team(session, now=now, plans=plans)
+    team_seeder = _Seeder(session, now=now, plans=plans, rng=random.Random(14))
+    team_seeder.visitors, team_seeder.people, team_seeder.emails = seeder.visitors, seeder.people, seeder.emails
+    team_seeder.contact_of = seeder.contact_of
+    for started in _session_starts(team_seeder.rng, now, per_weekday=TEAM_SESSIONS_PER_WEEKDAY):
+        team_seeder.run_session(started, team=team)
     session.flush()
-    summary = _summary(created=True, agents=[p.agent for p in plans])
-    summary.sessions = seeder.sessions
-    summary.bookings = len(seeder.bookings)
-    summary.cancelled = seeder.cancelled
+    summary = _summary(created=True, agents=[p.agent for p in plans], teams=[team[0]])
+    summary.sessions = seeder.sessions + team_seeder.sessions
+    summary.bookings = len(seeder.bookings) + len(team_seeder.bookings)
+    summary.cancelled = seeder.cancelled + team_seeder.cancelled
     return summary
 
 

@@ -10,7 +10,18 @@ import dataclasses
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StrictBool, StrictInt, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    SerializerFunctionWrapHandler,
+    StrictBool,
+    StrictInt,
+    StringConstraints,
+    model_serializer,
+    model_validator,
+)
 
 from shared.agents.schemas import DEFAULT_COLOUR
 from shared.models.agent import AVAILABILITY_DEFAULTS
@@ -153,7 +164,7 @@ class MeetingTypePatch(BaseModel):
 
 class MeetingTypeOut(Out):
     id: int
-    agent_id: int
+    agent_id: int | None = Field(description="The agent the type belongs to; null for a team's type")
     name: str
     duration_minutes: int
     description: str
@@ -166,6 +177,19 @@ class MeetingTypeOut(Out):
     max_per_day: int | None
     reminder_minutes: list[int]
     location: LocationOut
+
+
+class TeamMeetingTypeOut(MeetingTypeOut):
+    """A team's meeting type (SPEC §15): the same shape, `agent_id` null and `team_id` added."""
+
+    team_id: int
+
+
+def meeting_type_out(meeting_type: Any) -> MeetingTypeOut:
+    """The answer for an agent's type, or a team's (with team_id)."""
+    if getattr(meeting_type, "team_id", None) is not None:
+        return TeamMeetingTypeOut.of(meeting_type)
+    return MeetingTypeOut.of(meeting_type)
 
 
 class AgentRef(Out):
@@ -301,6 +325,14 @@ class FunnelFiltersOut(Out):
     agent_id: int | None
     meeting_type_id: int | None
     granularity: str
+    team_id: int | None = Field(default=None, description="Shown only when the funnel is filtered by team")
+
+    @model_serializer(mode="wrap")
+    def _team_only_when_filtered(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if data.get("team_id") is None:
+            data.pop("team_id", None)
+        return data
 
 
 class FunnelOut(Out):
@@ -316,3 +348,39 @@ class CancelBookingIn(BaseModel):
     reason: Annotated[str, StringConstraints(max_length=2000)] | None = Field(
         default=None, description="Sent to the invitee"
     )
+
+
+class TeamIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    mode: str = Field(description="round_robin (any free member takes the call) or collective (all members together)")
+    member_ids: list[StrictInt] = Field(description="Agent ids, in the team's order; at least one, each active, once")
+
+
+class TeamPatch(BaseModel):
+    """Only the fields sent are changed; `member_ids` replaces the whole list (members who leave keep
+    their bookings)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = None
+    mode: str | None = None
+    member_ids: list[StrictInt] | None = None
+
+
+class TeamMemberOut(Out):
+    id: int
+    name: str
+    calendar_status: str | None = Field(description="connected | needs_reconnect | disconnected; null: none")
+    needs_reconnect: bool = Field(description="The member's Google grant was revoked: only local bookings count")
+
+
+class TeamOut(Out):
+    id: int
+    name: str
+    mode: str
+    members: list[TeamMemberOut] = Field(validation_alias=attribute("agents"))
+    link: str
+    booking_url: BookingUrl = Field(validation_alias=attribute("link"))
+    created_at: datetime

@@ -116,6 +116,17 @@ class LinkOut(Out):
     meeting_types: list[MeetingTypePublic]
 
 
+class TeamPublic(Out):
+    name: str
+    mode: str = Field(description="round_robin (any free member takes the call) or collective (all members together)")
+
+
+class TeamLinkOut(LinkOut):
+    """A team's link (SPEC §15): `team` added; `agent` names the team until a booking says who takes it."""
+
+    team: TeamPublic
+
+
 class DaysOut(BaseModel):
     timezone: str
     days: list[str]
@@ -182,6 +193,31 @@ class BookingCreated(Out):
     def _in_invitee_zone(self) -> Self:
         self.start, self.end = in_zone(self.start, self.end, timezone=self.invitee_timezone)
         return self
+
+
+class AgentName(Out):
+    name: str
+
+
+class TeamBookingCreated(BookingCreated):
+    """A booking through a team's link (SPEC §15): who takes the call."""
+
+    agent: AgentName
+
+
+class CollectiveBookingCreated(TeamBookingCreated):
+    """A collective team booking: every member takes the call (`agent` is the first of them)."""
+
+    agents: list[AgentName] = Field(validation_alias=attribute("host_agents"))
+
+
+def booking_created(booking: Any, settings: Settings) -> BookingCreated:
+    """The 201 of a booking: an agent link's as always; a team's says who (and, collective, all of them)."""
+    if booking.team_id is None:
+        return BookingCreated.of(booking, settings)
+    if booking.hosts:
+        return CollectiveBookingCreated.of(booking, settings)
+    return TeamBookingCreated.of(booking, settings)
 
 
 class BookingOut(Out):

@@ -1,4 +1,5 @@
-"""A meeting type's own booking rules in a form: each one "use the agent's setting" by default."""
+"""A meeting type's own booking rules in a form: each one "use the agent's setting" by default (a team's
+type: each member's own setting)."""
 
 from __future__ import annotations
 
@@ -16,16 +17,21 @@ LABELS = {
 }
 
 
-def rule_inputs(*, key: str, current: dict[str, Any], agent_values: dict[str, Any]) -> dict[str, int | None]:
-    """The four rules as entered: None where "use the agent's setting" stays ticked (the default)."""
+def rule_inputs(
+    *, key: str, current: dict[str, Any], agent_values: dict[str, Any], inherit_label: str = "use the agent's setting"
+) -> dict[str, int | None]:
+    """The four rules as entered: None where "use the agent's setting" stays ticked (the default).
+
+    `agent_values` are the settings inherited; a rule missing from it (a team's type: each member
+    has their own) is named without a value."""
     values: dict[str, int | None] = {}
     columns = st.columns(len(MEETING_TYPE_RULE_FIELDS))
     for column, field in zip(columns, MEETING_TYPE_RULE_FIELDS, strict=True):
         own = current.get(field)
         agent_value = agent_values.get(field)
-        shown = "no maximum" if agent_value is None else agent_value
+        shown = "" if field not in agent_values else f" ({'no maximum' if agent_value is None else agent_value})"
         use_agent = column.checkbox(
-            f"{LABELS[field]}: use the agent's setting ({shown})", value=own is None, key=f"{key}_{field}_inherit"
+            f"{LABELS[field]}: {inherit_label}{shown}", value=own is None, key=f"{key}_{field}_inherit"
         )
         number = column.number_input(
             LABELS[field],

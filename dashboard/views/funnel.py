@@ -12,6 +12,7 @@ from dashboard.components import charts, runtime
 from dashboard.components.text import duration
 from shared.accounts.scoped import agents as scoped_agents
 from shared.accounts.scoped import funnel as scoped_funnel
+from shared.accounts.scoped import teams as scoped_teams
 from shared.errors import MeetingsError
 from shared.funnel.service import funnel_csv
 
@@ -28,9 +29,16 @@ with runtime.db() as session:
         agent.id: [(m.id, m.name) for m in scoped_agents.list_meeting_types(session, actor=user, agent_id=agent.id)]
         for agent in agents
     }
+    # Teams are a manager's (SPEC §15): an agent's funnel has no team filter.
+    teams = scoped_teams.list_teams(session, actor=user) if user.is_manager else []
+    team_names = {team.id: team.name for team in teams}
+    team_types = {
+        team.id: [(m.id, m.name) for m in scoped_teams.list_meeting_types(session, actor=user, team_id=team.id)]
+        for team in teams
+    }
 agent_names = {agent.id: agent.name for agent in agents}
 
-columns = st.columns([2, 2, 2, 1])
+columns = st.columns([2, 2, 2, 2, 1] if team_names else [2, 2, 2, 1])
 picked_dates = columns[0].date_input(
     "Dates (UTC)",
     value=(today - timedelta(days=DEFAULT_DAYS - 1), today),
@@ -45,19 +53,32 @@ if user.is_manager:
 else:
     agent_id = user.id
     columns[1].text_input("Agent", value=user.name, disabled=True, key="funnel_agent_self")
-type_choices: list[tuple[int, str]] = (
-    meeting_types.get(agent_id, [])
-    if agent_id is not None
-    else [(type_id, f"{agent_names[a]} · {name}") for a, types in meeting_types.items() for type_id, name in types]
-)
+team_id: int | None = None
+if team_names:
+    team_id = columns[2].selectbox(
+        "Team",
+        [None, *team_names],
+        format_func=lambda i: "All sessions" if i is None else f"{team_names[i]} (team link)",
+        key="funnel_team",
+        help="Sessions that began on the team's booking link, whichever member took the call.",
+    )
+type_choices: list[tuple[int, str]]
+if team_id is not None:
+    type_choices = team_types.get(team_id, [])
+elif agent_id is not None:
+    type_choices = meeting_types.get(agent_id, [])
+else:
+    type_choices = [
+        (type_id, f"{agent_names[a]} · {name}") for a, types in meeting_types.items() for type_id, name in types
+    ] + [(type_id, f"{team_names[t]} · {name}") for t, types in team_types.items() for type_id, name in types]
 type_names = dict(type_choices)
-meeting_type_id = columns[2].selectbox(
+meeting_type_id = columns[-2].selectbox(
     "Meeting type",
     [None, *type_names],
     format_func=lambda i: "All meeting types" if i is None else type_names[i],
-    key=f"funnel_type_{agent_id}",
+    key=f"funnel_type_{agent_id}" if team_id is None else f"funnel_team_type_{team_id}",
 )
-granularity = columns[3].radio("Trend per", ["day", "week"], horizontal=True, key="funnel_granularity")
+granularity = columns[-1].radio("Trend per", ["day", "week"], horizontal=True, key="funnel_granularity")
 
 if not isinstance(picked_dates, tuple) or len(picked_dates) != 2:
     st.info("Pick the last day of the range too.")
@@ -78,6 +99,7 @@ try:
             agent_id=agent_id,
             meeting_type_id=meeting_type_id,
             granularity=granularity,
+            team_id=team_id,
         )
 except MeetingsError as error:
     st.error(error.detail)

@@ -6,6 +6,14 @@ class LinkNotFound(NotFound):
         super().__init__("booking link not found")
 
 
+class TeamNotFound(NotFound):
+    """An unknown or deleted team (SPEC §15). Here beside the link errors, so the packages below
+    shared.teams (the funnel's filter) raise the same error."""
+
+    def __init__(self) -> None:
+        super().__init__("team not found")
+
+
 class AgentNotFound(NotFound):
     def __init__(self) -> None:
         super().__init__("agent not found")

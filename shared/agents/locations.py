@@ -14,7 +14,7 @@ Rules owned here, each refused with the reason (InvalidMeetingType / InvalidPhon
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, cast
 from urllib.parse import urlsplit
@@ -142,6 +142,20 @@ def check_location_for_agent(session: Session, *, agent_id: int, raw: object) ->
             "location.kind google_meet needs a connected Google Calendar (the Meet link is created with the "
             "calendar event): connect Google Calendar first"
         )
+    return location
+
+
+def check_location_for_agents(session: Session, *, agent_ids: Sequence[int], raw: object) -> Location:
+    """check_location for a team's type: `google_meet` only when every member has a connected Google
+    Calendar (whoever takes the call creates the Meet link with their calendar event)."""
+    location = check_location(raw)
+    if location.kind == "google_meet":
+        missing = [agent_id for agent_id in agent_ids if not google_connected(session, agent_id=agent_id)]
+        if missing:
+            raise InvalidMeetingType(
+                "location.kind google_meet needs a connected Google Calendar for every member (the Meet link is "
+                f"created with the calendar event): agent {', '.join(map(str, missing))} has none"
+            )
     return location
 
 

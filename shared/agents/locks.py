@@ -10,6 +10,8 @@ version is also what the availability answer cache compares across processes
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import bindparam, update
 from sqlalchemy.orm import Session
 
@@ -27,3 +29,11 @@ _LOCK_AGENT = (
 def lock_agent(session: Session, *, agent_id: int) -> None:
     """Serialise all booking writes of one agent until the transaction ends."""
     session.execute(_LOCK_AGENT, {"agent_id": agent_id})
+
+
+def lock_agents(session: Session, *, agent_ids: Iterable[int]) -> None:
+    """The locks of several agents (a team booking, a team type's buffers), always in ascending id:
+    one global order, so a team booking and a direct booking of one member (or two team bookings
+    sharing members) queue behind each other and never deadlock."""
+    for agent_id in sorted(set(agent_ids)):
+        lock_agent(session, agent_id=agent_id)

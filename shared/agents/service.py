@@ -19,10 +19,11 @@ from shared.agents.errors import (
     LinkNotFound,
     MeetingTypeNotFound,
 )
-from shared.agents.locations import NO_LOCATION, check_location_for_agent
-from shared.agents.locks import lock_agent
+from shared.agents.locations import NO_LOCATION, check_location_for_agent, check_location_for_agents
+from shared.agents.locks import lock_agents
 from shared.agents.schemas import (
     DEFAULT_COLOUR,
+    HORIZON_DAYS_RANGE,
     MEETING_TYPE_RULE_FIELDS,
     AgentChanges,
     AvailabilityInput,
@@ -45,6 +46,7 @@ from shared.models import (
     Agent,
     Availability,
     MeetingType,
+    TeamMember,
 )
 from shared.models.agent import AVAILABILITY_DEFAULTS, DEFAULT_WEEKLY, ROLE_AGENT
 from shared.models.meeting_type import DEFAULT_REMINDER_MINUTES
@@ -299,22 +301,29 @@ def update_meeting_type(
     if unknown:
         raise InvalidMeetingType(f"unknown field {unknown[0]!r}; editable: {', '.join(editable)}")
     checked: dict[str, object] = {key: _CHECKS[key](value) for key, value in changes.items() if key in _CHECKS}
+    # Whose time the type's bookings take: its agent, or every member of its team (SPEC §15).
+    owners = _owner_ids(session, meeting_type)
     place = (
-        check_location_for_agent(session, agent_id=meeting_type.agent_id, raw=changes["location"])
-        if "location" in changes
-        else None
+        check_location_for_agents(session, agent_ids=owners, raw=changes["location"]) if "location" in changes else None
     )
     rule_changes = {key: value for key, value in changes.items() if key in MEETING_TYPE_RULE_FIELDS}
     if rule_changes:
-        horizon_days = get_agent(session, agent_id=meeting_type.agent_id).availability.horizon_days
-        checked |= check_meeting_type_rules(rule_changes, horizon_days=horizon_days)
-        lock_agent(session, agent_id=meeting_type.agent_id)
+        horizons = [get_agent(session, agent_id=owner).availability.horizon_days for owner in owners]
+        checked |= check_meeting_type_rules(rule_changes, horizon_days=max(horizons, default=HORIZON_DAYS_RANGE[1]))
+        lock_agents(session, agent_ids=owners)
     for key, value in checked.items():
         setattr(meeting_type, key, value)
     if place is not None:
         meeting_type.location_kind, meeting_type.location_value = place.kind, place.value
     session.flush()
     return meeting_type
+
+
+def _owner_ids(session: Session, meeting_type: MeetingType) -> list[int]:
+    """The agents whose time a type's bookings take: its agent, or the members of its team."""
+    if meeting_type.agent_id is not None:
+        return [meeting_type.agent_id]
+    return list(session.scalars(select(TeamMember.agent_id).where(TeamMember.team_id == meeting_type.team_id)))
 
 
 def delete_meeting_type(session: Session, *, meeting_type_id: int, now: datetime, agent_id: int | None = None) -> None:

@@ -14,16 +14,36 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from shared.agents.bookable import is_bookable_for_team
+from shared.agents.errors import LinkNotFound, MeetingTypeNotFound
 from shared.agents.service import get_agent_by_link, get_bookable_meeting_type
 from shared.availability.cache import MAX_CACHEABLE_ID, AnswerCache, AnswerVersion, answer_version, generation
 from shared.db import session_scope
-from shared.models import Agent, MeetingType
+from shared.models import Agent, MeetingType, Team
 
-Compute = Callable[[Session, Agent, MeetingType], bytes]
-"""The serialised answer for the agent and meeting type behind the link."""
+Compute = Callable[[Session, Agent | Team, MeetingType], bytes]
+"""The serialised answer for the agent (or team, SPEC §15) and meeting type behind the link."""
+
+
+def owner_and_type(session: Session, *, link: str, meeting_type_id: int) -> tuple[Agent | Team, MeetingType]:
+    """The active agent or the team behind a link and its bookable meeting type; LinkNotFound, then
+    MeetingTypeNotFound, as the agent path always raised them."""
+    try:
+        agent = get_agent_by_link(session, link=link)
+    except LinkNotFound:
+        team = (
+            None if "\x00" in link else session.scalar(select(Team).where(Team.link == link, Team.deleted_at.is_(None)))
+        )
+        if team is None:
+            raise
+        meeting_type = session.get(MeetingType, meeting_type_id)
+        if meeting_type is None or not is_bookable_for_team(meeting_type, team_id=team.id):
+            raise MeetingTypeNotFound() from None
+        return team, meeting_type
+    return agent, get_bookable_meeting_type(session, agent=agent, meeting_type_id=meeting_type_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,9 +92,8 @@ class PublicAnswers:
     def compute(self, question: Question, compute: Compute, *, validated: Validated | None) -> bytes:
         """Compute the answer in its own transaction; stored when the question was `validated` first."""
         with session_scope(self.sessionmaker) as session:
-            agent = get_agent_by_link(session, link=question.link)
-            meeting_type = get_bookable_meeting_type(session, agent=agent, meeting_type_id=question.meeting_type_id)
-            body = compute(session, agent, meeting_type)
+            owner, meeting_type = owner_and_type(session, link=question.link, meeting_type_id=question.meeting_type_id)
+            body = compute(session, owner, meeting_type)
         if validated is not None:
             self.cache.put(
                 question.key, body, version=validated.version, generation=validated.generation, now=question.now

@@ -6,13 +6,13 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from shared.agents.schemas import BUFFER_MAX_MINUTES, DURATION_RANGE
 from shared.availability.engine import occupied_time
 from shared.availability.rules import BookedTime, Busy, Interval
-from shared.models import STATUS_CONFIRMED, Agent, Availability, Booking, MeetingType
+from shared.models import STATUS_CONFIRMED, Agent, Availability, Booking, BookingHost, MeetingType
 
 # No booking is longer than the longest meeting type, nor padded by more than the largest buffer: a
 # booking whose occupied time can touch [start, end) starts after start − both, which bounds the
@@ -48,11 +48,18 @@ class BusyTimeSource(ABC):
         return ExcludingBooking(self, booking)
 
 
+def of_agent(agent_id: int) -> ColumnElement[bool]:
+    """Bookings that take the agent's time: their own, and collective team bookings they host
+    (shared.models.BookingHost). Every per-agent read of bookings filters with this."""
+    hosted = select(BookingHost.booking_id).where(BookingHost.agent_id == agent_id)
+    return or_(Booking.agent_id == agent_id, Booking.id.in_(hosted))
+
+
 def confirmed_bookings_between(
     session: Session, *, agent_id: int, start: datetime, end: datetime, exclude_booking_id: int | None = None
 ) -> Sequence[Booking]:
     query = select(Booking).where(
-        Booking.agent_id == agent_id,
+        of_agent(agent_id),
         Booking.status == STATUS_CONFIRMED,
         Booking.start_at < end,
         Booking.end_at > start,
@@ -102,7 +109,7 @@ class LocalBookingsSource(BusyTimeSource):
             )
             .join(MeetingType, MeetingType.id == Booking.meeting_type_id)
             .where(
-                Booking.agent_id == agent.id,
+                of_agent(agent.id),
                 Booking.status == STATUS_CONFIRMED,
                 Booking.start_at > start - _LARGEST_BUFFER - _LONGEST_BOOKING,
                 Booking.start_at < end + _LARGEST_BUFFER,

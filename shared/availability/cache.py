@@ -42,16 +42,16 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, event, select
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
-from shared.agents.bookable import is_bookable
+from shared.agents.bookable import is_bookable, is_bookable_for_team
 from shared.agents.errors import LinkNotFound, MeetingTypeNotFound
-from shared.models import Agent, Availability, Booking, MeetingType
+from shared.models import Agent, Availability, Booking, BookingHost, MeetingType, Team, TeamMember
 from shared.models.calendar import CalendarConnection
 
 # Ids outside this range take the uncached path, which keeps the established answers for them
 # (422 "out of range" or 404, depending on the database) without this module having to copy them.
 MAX_CACHEABLE_ID = 2**31 - 1
 
-_WATCHED_TYPES = (Agent, Availability, Booking, MeetingType, CalendarConnection)
+_WATCHED_TYPES = (Agent, Availability, Booking, BookingHost, MeetingType, CalendarConnection, Team, TeamMember)
 _WATCHED_TABLES = frozenset(model.__tablename__ for model in _WATCHED_TYPES)
 _DIRTY = "meetings.availability_cache_dirty"
 
@@ -135,6 +135,32 @@ _VERSION_QUERY = (
 )
 
 
+# A team's link (SPEC §15): the team's mode and type, and every member's lock version and rules, so a
+# booking, cancel or rules change of any member (through the team or directly) changes the version.
+_TEAM_VERSION_QUERY = (
+    select(
+        Team.id.label("team_id"),
+        Team.mode,
+        MeetingType.id.label("meeting_type_id"),
+        MeetingType.team_id.label("type_team_id"),
+        MeetingType.active,
+        MeetingType.deleted_at,
+        MeetingType.duration_minutes,
+        TeamMember.agent_id,
+        Agent.active.label("agent_active"),
+        Agent.booking_lock_version,
+        Availability.updated_at,
+    )
+    .select_from(Team)
+    .outerjoin(MeetingType, MeetingType.id == bindparam("meeting_type_id"))
+    .outerjoin(TeamMember, TeamMember.team_id == Team.id)
+    .outerjoin(Agent, Agent.id == TeamMember.agent_id)
+    .outerjoin(Availability, Availability.agent_id == Agent.id)
+    .where(Team.link == bindparam("link"), Team.deleted_at.is_(None))
+    .order_by(TeamMember.agent_id)
+)
+
+
 @dataclass(frozen=True)
 class AnswerVersion:
     """The agent and meeting type behind a link, and what an availability answer depends on."""
@@ -151,7 +177,7 @@ def answer_version(connection: Connection, *, link: str, meeting_type_id: int) -
         raise LinkNotFound()
     row = connection.execute(_VERSION_QUERY, {"link": link, "meeting_type_id": meeting_type_id}).first()
     if row is None:
-        raise LinkNotFound()
+        return _team_answer_version(connection, link=link, meeting_type_id=meeting_type_id)
     if not is_bookable(row, agent_id=row.id):  # no meeting type at all: agent_id is NULL
         raise MeetingTypeNotFound()
     return AnswerVersion(
@@ -159,6 +185,29 @@ def answer_version(connection: Connection, *, link: str, meeting_type_id: int) -
         meeting_type_id=row.meeting_type_id,
         stamp=(row.booking_lock_version, row.updated_at, row.duration_minutes),
     )
+
+
+def _team_answer_version(connection: Connection, *, link: str, meeting_type_id: int) -> AnswerVersion:
+    rows = connection.execute(_TEAM_VERSION_QUERY, {"link": link, "meeting_type_id": meeting_type_id}).all()
+    if not rows:
+        raise LinkNotFound()
+    first = rows[0]
+    state = {"team_id": first.type_team_id, "active": first.active, "deleted_at": first.deleted_at}
+    if not is_bookable_for_team(_Row(**state), team_id=first.team_id):
+        raise MeetingTypeNotFound()
+    members = tuple((r.agent_id, r.agent_active, r.booking_lock_version, r.updated_at) for r in rows)
+    return AnswerVersion(
+        agent_id=-first.team_id,  # never an agent's id: the entry is the team's
+        meeting_type_id=first.meeting_type_id,
+        stamp=("team", first.mode, first.duration_minutes, members),
+    )
+
+
+@dataclass(frozen=True)
+class _Row:
+    team_id: int | None
+    active: bool
+    deleted_at: datetime | None
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from shared.availability.busy import BusyTimeSource, LocalBookingsSource
+from shared.availability.busy import BusyTimeSource, LocalBookingsSource, of_agent
 from shared.availability.engine import BusyTimeline, days_with_free_slots, free_slots
 from shared.availability.rules import WEEKDAYS, AvailabilityRules, Busy, MeetingTypeRules, Slot, Window, parse_hhmm
 from shared.models import STATUS_CONFIRMED, Agent, Availability, Booking, MeetingType
@@ -69,7 +69,7 @@ def booked_per_local_day(
     """Confirmed bookings starting in [start, end) per agent-local day: of every type (the agent's
     daily maximum), and of `meeting_type_id` only (that type's daily maximum)."""
     query = select(Booking.start_at, Booking.meeting_type_id).where(
-        Booking.agent_id == agent.id,
+        of_agent(agent.id),
         Booking.status == STATUS_CONFIRMED,
         Booking.start_at >= start,
         Booking.start_at < end,
@@ -218,9 +218,7 @@ def available_slots(
 def count_confirmed(session: Session, *, agent_id: int) -> int:
     return (
         session.scalar(
-            select(func.count())
-            .select_from(Booking)
-            .where(Booking.agent_id == agent_id, Booking.status == STATUS_CONFIRMED)
+            select(func.count()).select_from(Booking).where(of_agent(agent_id), Booking.status == STATUS_CONFIRMED)
         )
         or 0
     )

@@ -3,9 +3,10 @@
 Everything is written as outbox jobs in the booking's own transaction, in one multi-row INSERT, so
 nothing is lost and the booking never waits on Google or SMTP. Each channel decides for itself
 whether it has work (an agent without a calendar gets no calendar job, no configured webhook means
-no delivery). In order: the webhooks of the step event that caused the change (the booking form's
-`calendar_4th_step_submit`), the two emails, the reminders (shared.notifications.reminders), the
-calendar write, the `booking.<change>` webhooks.
+no delivery). A collective team booking's other members (booking.hosts) each get the agent's email
+and the calendar event in their own calendar too. In order: the webhooks of the step event that
+caused the change (the booking form's `calendar_4th_step_submit`), the emails, the reminders
+(shared.notifications.reminders), the calendar writes, the `booking.<change>` webhooks.
 """
 
 from __future__ import annotations
@@ -64,6 +65,10 @@ def booking_effect_jobs(
         else []
     )
     calendar = calendar_jobs(booking, event=event, status=targets.calendar_status)
+    # A collective booking (SPEC §15): every other member gets the event in their own calendar.
+    for host in booking.hosts:
+        status = calendar_status(session, agent_id=host.agent_id)
+        calendar += calendar_jobs(booking, event=event, status=status, host_agent_id=host.agent_id)
     # A new Meet booking's confirmation waits (up to a minute) for the link the calendar job brings.
     awaits_meet_link = booking.location_kind == "google_meet" and bool(calendar) and booking.join_url is None
     return [

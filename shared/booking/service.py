@@ -23,6 +23,7 @@ from shared.agents.bookable import is_bookable
 from shared.agents.errors import LinkNotFound, MeetingTypeNotFound
 from shared.agents.locations import check_invitee_phone
 from shared.agents.locks import lock_agent as lock_agent  # re-exported: the booking writes' lock
+from shared.agents.locks import lock_agents
 from shared.agents.service import get_bookable_meeting_type
 from shared.availability.busy import BusyTimeSource
 from shared.availability.cutoff import changes_closed, cutoff_reason
@@ -45,13 +46,19 @@ from shared.models import (
     STATUS_CONFIRMED,
     Agent,
     Booking,
+    BookingHost,
     CalendarConnection,
     Event,
     MeetingType,
+    Team,
     WebhookEndpoint,
 )
+from shared.models.team import MODE_COLLECTIVE
 from shared.notifications.webhooks import active_endpoints
 from shared.steps.names import BOOKING_CANCELLED, BOOKING_CONFIRMED, BOOKING_RESCHEDULED, STEP_4_SUBMIT
+from shared.teams.assignment import round_robin_order
+from shared.teams.availability import active_members
+from shared.teams.service import get_bookable_team_meeting_type
 from shared.timezones import validate_timezone, zone
 
 STEP4_ATTRIBUTES = ("first_name", "last_name", "company_name", "email", "description")
@@ -217,6 +224,8 @@ def _write_booking(
     now: datetime,
     created_at: datetime | None = None,
     phone: str | None = None,
+    team_id: int | None = None,
+    host_ids: Sequence[int] = (),
 ) -> tuple[Booking, Event]:
     """The rows of a booking: the contact (an anonymous visitor merged by email), the booking,
     `calendar_4th_step_submit` with the five submitted fields and `booking_confirmed`. Returns the
@@ -232,6 +241,8 @@ def _write_booking(
     )
     booking = Booking(
         agent_id=agent_id,
+        team_id=team_id,
+        hosts=[BookingHost(agent_id=host_id) for host_id in host_ids],
         meeting_type_id=meeting_type.id,
         contact_id=contact.id,
         start_at=request.start,
@@ -328,6 +339,7 @@ def _record_booking_event(
         attributes=attributes,
         contact_id=booking.contact_id,
         agent_id=booking.agent_id,
+        team_id=booking.team_id,
         meeting_type_id=booking.meeting_type_id,
         booking_id=booking.id,
         session_id=booking.session_id,
@@ -359,7 +371,7 @@ def cancel_booking(session: Session, *, booking: Booking, reason: str | None, no
     """Cancel this booking, tell everyone (outbox); cancelling a cancelled booking changes nothing."""
     if booking.status == STATUS_CANCELLED:
         return booking
-    lock_agent(session, agent_id=booking.agent_id)
+    lock_agents(session, agent_ids=booking.host_agent_ids)
     _mark_cancelled(session, booking=booking, reason=reason, now=now)
     plan_booking_effects(session, booking=booking, event="cancelled", now=now)
     return booking
@@ -405,18 +417,20 @@ def reschedule(
     check_invitee_may_change(booking, now=now)
     if start.tzinfo is None:
         raise SlotNotOffered("start must carry a UTC offset")
-    agent = booking.agent
     meeting_type = booking.meeting_type
-    lock_agent(session, agent_id=agent.id)
-    _check_slot(
-        session,
-        agent=agent,
-        meeting_type=meeting_type,
-        start=start,
-        now=now,
-        sources=sources,
-        excluding=booking,  # the booking it moves is not in its own way
-    )
+    if booking.team_id is not None:
+        _reassign_for_reschedule(session, booking=booking, start=start, now=now, sources=sources)
+    else:
+        lock_agent(session, agent_id=booking.agent_id)
+        _check_slot(
+            session,
+            agent=booking.agent,
+            meeting_type=meeting_type,
+            start=start,
+            now=now,
+            sources=sources,
+            excluding=booking,  # the booking it moves is not in its own way
+        )
     previous_start = booking.start_at
     booking.start_at = start
     booking.end_at = start + timedelta(minutes=meeting_type.duration_minutes)
@@ -435,3 +449,182 @@ def reschedule(
     )
     plan_booking_effects(session, booking=booking, event="rescheduled", now=now)
     return booking
+
+
+def _member_verdict(
+    session: Session,
+    *,
+    agent: Agent,
+    meeting_type: MeetingType,
+    start: datetime,
+    now: datetime,
+    sources: Sequence[BusyTimeSource],
+    excluding: Booking | None = None,
+) -> SlotUnavailable | SlotNotOffered | None:
+    """_check_slot for one member of a team, as a value: None when the member is free."""
+    try:
+        _check_slot(
+            session, agent=agent, meeting_type=meeting_type, start=start, now=now, sources=sources, excluding=excluding
+        )
+    except (SlotUnavailable, SlotNotOffered) as refusal:
+        return refusal
+    return None
+
+
+def _refusal(refusals: Sequence[SlotUnavailable | SlotNotOffered | None]) -> SlotUnavailable | SlotNotOffered:
+    """The answer when no member can take a start: 422 when it is a slot of no one's rules, else 409."""
+    taken = [r for r in refusals if isinstance(r, SlotUnavailable)]
+    if taken:
+        return taken[0]
+    offered = [r for r in refusals if r is not None]
+    return offered[0] if offered else SlotUnavailable("slot no longer available")
+
+
+def book_team(
+    session: Session,
+    *,
+    team: Team,
+    request: BookingRequest,
+    idempotency_key: str | None,
+    now: datetime,
+    sources: Sequence[BusyTimeSource],
+) -> tuple[Booking, bool]:
+    """Book a call through a team's link (SPEC §15); returns (booking, created).
+
+    Round robin: the start must be free for at least one member; it goes to the first free member
+    in the team's order (shared.teams.assignment). Collective: every member must be free; the
+    booking's agent is the lowest id, the others its hosts. Every member is locked, in ascending
+    agent id (the lock of agent bookings, one global order: no deadlock with direct bookings or
+    other teams), and each is checked fresh (calendar busy times) under the lock. Everything else
+    is what an agent booking does, in the same transaction.
+    """
+    meeting_type = get_bookable_team_meeting_type(session, team=team, meeting_type_id=request.meeting_type_id)
+    validate_timezone(request.timezone)
+    phone = check_invitee_phone(request.phone, required=meeting_type.phone_required)
+    if request.start.tzinfo is None:
+        raise SlotNotOffered("start must carry a UTC offset")
+    members = active_members(team)
+    if not members:
+        raise SlotUnavailable("no member of this team takes calls right now")
+
+    fingerprint = request.fingerprint()
+    earlier = _earlier_team_attempt(session, team_id=team.id, idempotency_key=idempotency_key, fingerprint=fingerprint)
+    if earlier is not None:
+        return earlier, False
+    collective = team.mode == MODE_COLLECTIVE
+    # Fast refusal without the locks, on local bookings only (see book()).
+    local_only = [source for source in sources if source.local]
+    fast = [
+        _member_verdict(
+            session, agent=agent, meeting_type=meeting_type, start=request.start, now=now, sources=local_only
+        )
+        for agent in members
+    ]
+    if (collective and any(fast)) or (not collective and all(fast)):
+        raise _refusal(fast)
+
+    lock_agents(session, agent_ids=[agent.id for agent in members])
+    earlier = _earlier_team_attempt(session, team_id=team.id, idempotency_key=idempotency_key, fingerprint=fingerprint)
+    if earlier is not None:
+        return earlier, False
+    if collective:
+        verdicts = [
+            _member_verdict(
+                session, agent=agent, meeting_type=meeting_type, start=request.start, now=now, sources=sources
+            )
+            for agent in members
+        ]
+        if any(verdicts):
+            raise _refusal(verdicts)
+        agent_id, host_ids = members[0].id, [agent.id for agent in members[1:]]
+    else:
+        refusals: list[SlotUnavailable | SlotNotOffered | None] = []
+        chosen: Agent | None = None
+        for agent in round_robin_order(session, team_id=team.id, members=members, now=now):
+            verdict = _member_verdict(
+                session, agent=agent, meeting_type=meeting_type, start=request.start, now=now, sources=sources
+            )
+            if verdict is None:
+                chosen = agent
+                break
+            refusals.append(verdict)
+        if chosen is None:
+            raise _refusal(refusals)
+        agent_id, host_ids = chosen.id, []
+
+    booking, submit = _write_booking(
+        session,
+        agent_id=agent_id,
+        meeting_type=meeting_type,
+        request=request,
+        idempotency_key=idempotency_key,
+        fingerprint=fingerprint,
+        now=now,
+        phone=phone,
+        team_id=team.id,
+        host_ids=host_ids,
+    )
+    plan_booking_effects(session, booking=booking, event="created", now=now, step_event=submit)
+    return booking, True
+
+
+def _earlier_team_attempt(
+    session: Session, *, team_id: int, idempotency_key: str | None, fingerprint: str
+) -> Booking | None:
+    """The booking an earlier request with this Idempotency-Key made through the team's link."""
+    if idempotency_key is None:
+        return None
+    earlier = session.scalar(
+        select(Booking).where(Booking.team_id == team_id, Booking.idempotency_key == idempotency_key)
+    )
+    if earlier is not None and earlier.request_fingerprint != fingerprint:
+        raise IdempotencyKeyReused()
+    return earlier
+
+
+def _reassign_for_reschedule(
+    session: Session, *, booking: Booking, start: datetime, now: datetime, sources: Sequence[BusyTimeSource]
+) -> None:
+    """A team booking's new start: a collective one needs every host free (its own time excluded); a
+    round-robin one keeps its member when free, else moves to the first free member in the team's
+    order (the calendar event then moves with the planned effects). Locks as book_team does."""
+    meeting_type = booking.meeting_type
+    team = booking.team
+    current = booking.agent
+    if team is None or team.deleted_at is not None or team.mode == MODE_COLLECTIVE or booking.hosts:
+        hosts = [current, *(host.agent for host in booking.hosts)]
+        lock_agents(session, agent_ids=[agent.id for agent in hosts])
+        verdicts = [
+            _member_verdict(
+                session,
+                agent=agent,
+                meeting_type=meeting_type,
+                start=start,
+                now=now,
+                sources=sources,
+                excluding=booking,
+            )
+            for agent in hosts
+        ]
+        if any(verdicts):
+            raise _refusal(verdicts)
+        return
+    members = [agent for agent in active_members(team) if agent.id != current.id]
+    lock_agents(session, agent_ids=[current.id, *(agent.id for agent in members)])
+    first = _member_verdict(
+        session, agent=current, meeting_type=meeting_type, start=start, now=now, sources=sources, excluding=booking
+    )
+    if first is None:
+        return
+    refusals: list[SlotUnavailable | SlotNotOffered | None] = [first]
+    for agent in round_robin_order(session, team_id=team.id, members=members, now=now):
+        verdict = _member_verdict(
+            session, agent=agent, meeting_type=meeting_type, start=start, now=now, sources=sources
+        )
+        if verdict is None:
+            # The call moves to this member: the planned effects tell and write for the booking's agent.
+            booking.agent_id = agent.id
+            booking.agent = agent
+            return
+        refusals.append(verdict)
+    raise _refusal(refusals)

@@ -10,13 +10,15 @@ from sqlalchemy import bindparam, case, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from shared.agents.service import get_agent_by_link, get_bookable_meeting_type
+from shared.agents.service import get_bookable_meeting_type
 from shared.db import dialect_name, upsert_insert
 from shared.funnel.rollup import record_step
-from shared.models import Booking, Contact, Event, Visitor
+from shared.models import Booking, Contact, Event, Team, Visitor
 from shared.notifications.webhooks import plan_event_webhooks
 from shared.steps.errors import UnknownEvent
 from shared.steps.names import CLIENT_STEP_EVENTS
+from shared.teams.links import resolve_link
+from shared.teams.service import get_bookable_team_meeting_type
 from shared.timezones import parse_date
 
 
@@ -169,6 +171,7 @@ def record_event(
     chosen_start: datetime | None = None,
     occurred_at: datetime,
     flush: bool = True,
+    team_id: int | None = None,
 ) -> Event:
     """Add an event to the contact's timeline (and its step to the funnel rollup).
 
@@ -180,6 +183,7 @@ def record_event(
         attributes=attributes or {},
         contact_id=contact_id,
         agent_id=agent_id,
+        team_id=team_id,
         meeting_type_id=meeting_type_id,
         booking_id=booking_id,
         session_id=session_id,
@@ -202,6 +206,7 @@ def record_event(
                 occurred_at=event.occurred_at,
                 agent_id=agent_id,
                 meeting_type_id=meeting_type_id,
+                team_id=team_id,
             )
     return event
 
@@ -227,16 +232,23 @@ def record_widget_step(
     """
     if name not in CLIENT_STEP_EVENTS:
         raise UnknownEvent(name)
-    agent = get_agent_by_link(session, link=link)
+    # An agent's link or a team's (SPEC §15): a team's steps name the team, and no agent yet.
+    owner = resolve_link(session, link=link)
+    agent_id, team_id = (None, owner.id) if isinstance(owner, Team) else (owner.id, None)
     if meeting_type_id is not None:
-        meeting_type_id = get_bookable_meeting_type(session, agent=agent, meeting_type_id=meeting_type_id).id
+        meeting_type_id = (
+            get_bookable_team_meeting_type(session, team=owner, meeting_type_id=meeting_type_id).id
+            if isinstance(owner, Team)
+            else get_bookable_meeting_type(session, agent=owner, meeting_type_id=meeting_type_id).id
+        )
     day = parse_date(chosen_date).isoformat() if chosen_date is not None else None
     contact = contact_for_visitor(session, visitor_id=visitor_id)
     event = record_event(
         session,
         name=name,
         contact_id=contact.id,
-        agent_id=agent.id,
+        agent_id=agent_id,
+        team_id=team_id,
         meeting_type_id=meeting_type_id,
         session_id=session_id,
         visitor_id=visitor_id,

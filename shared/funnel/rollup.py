@@ -38,6 +38,7 @@ def record_step(
     occurred_at: datetime,
     agent_id: int | None,
     meeting_type_id: int | None,
+    team_id: int | None = None,
 ) -> None:
     """Fold one step event into its session's rollup row (no-op for other event names)."""
     if name not in STEP_EVENTS:
@@ -46,6 +47,7 @@ def record_step(
     values: dict[str, Any] = {
         "session_id": session_id,
         "agent_id": agent_id,
+        "team_id": team_id,
         "first_at": occurred_at,
         "first_day": occurred_at.astimezone(UTC).date(),
         "top_step": level,
@@ -58,6 +60,8 @@ def record_step(
         set_={
             # The first agent seen stays; a later event only fills it in when it was unknown.
             "agent_id": case((old.agent_id.is_(None), new.agent_id), else_=old.agent_id),
+            # Likewise the team of a team link's session (its steps 1–3 name no agent, step 4 the member).
+            "team_id": case((old.team_id.is_(None), new.team_id), else_=old.team_id),
             "first_at": case((new.first_at < old.first_at, new.first_at), else_=old.first_at),
             "first_day": case((new.first_at < old.first_at, new.first_day), else_=old.first_day),
             "top_step": case((new.top_step > old.top_step, new.top_step), else_=old.top_step),
@@ -80,15 +84,17 @@ _FIRSTS = ", ".join(
 # The UTC day of g.first_at (SQLite stores UTC timestamps as naive text, date() reads that).
 FIRST_DAY_SQL = {"postgresql": "CAST(g.first_at AT TIME ZONE 'UTC' AS DATE)", "sqlite": "date(g.first_at)"}
 
-# The same rows record_step builds, from the events: the agent is that of the first recorded step
-# event that names one (lowest id), the times are the earliest per step.
+# The same rows record_step builds, from the events: the agent (and the team) is that of the first
+# recorded step event that names one (lowest id), the times are the earliest per step.
 REBUILD_SESSIONS_SQL = f"""
 INSERT INTO funnel_sessions
-    (session_id, agent_id, first_at, first_day, top_step, step1_at, step2_at, step3_at, step4_at)
-SELECT g.session_id, a.agent_id, g.first_at, {{first_day}}, g.top_step, g.step1_at, g.step2_at, g.step3_at, g.step4_at
+    (session_id, agent_id, team_id, first_at, first_day, top_step, step1_at, step2_at, step3_at, step4_at)
+SELECT g.session_id, a.agent_id, t.team_id, g.first_at, {{first_day}}, g.top_step,
+       g.step1_at, g.step2_at, g.step3_at, g.step4_at
 FROM (
     SELECT e.session_id,
            MIN(CASE WHEN e.agent_id IS NOT NULL THEN e.id END) AS agent_event_id,
+           MIN(CASE WHEN e.team_id IS NOT NULL THEN e.id END) AS team_event_id,
            MIN(e.occurred_at) AS first_at,
            MAX(CASE e.name {_LEVEL} END) AS top_step,
            {_FIRSTS}
@@ -97,6 +103,7 @@ FROM (
     GROUP BY e.session_id
 ) g
 LEFT JOIN events a ON a.id = g.agent_event_id
+LEFT JOIN events t ON t.id = g.team_event_id
 """
 
 REBUILD_MEETING_TYPES_SQL = f"""

@@ -47,6 +47,7 @@ class FunnelFilters:
     agent_id: int | None
     meeting_type_id: int | None
     granularity: Granularity
+    team_id: int | None = None  # SPEC §15: sessions of this team's link
 
 
 @dataclass(frozen=True)

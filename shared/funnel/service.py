@@ -15,6 +15,8 @@ Filters select sessions:
   so a session that started inside and finished after `end` stopped at its last step inside; with
   one row per session a cohort by start is what can be answered from the rollup, and it is the
   usual reading of "the funnel for June".)
+- team (SPEC §15): the team of the session's link; a team session is one row, so it counts once
+  whoever of the team takes the call.
 - agent: the session's agent (that of its first step event naming one — a session is one widget on
   one link, so one agent).
 - meeting type: a session is kept when any of its step events names that meeting type — a visitor
@@ -45,7 +47,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from shared.agents.errors import MeetingTypeNotFound
+from shared.agents.errors import MeetingTypeNotFound, TeamNotFound
 from shared.agents.service import get_agent
 from shared.db import dialect_name
 from shared.funnel.errors import InvalidFunnelFilter
@@ -59,7 +61,7 @@ from shared.funnel.schemas import (
     StepDuration,
     TrendPoint,
 )
-from shared.models import FunnelSession, FunnelSessionMeetingType, MeetingType
+from shared.models import FunnelSession, FunnelSessionMeetingType, MeetingType, Team
 from shared.steps.names import STEP_EVENTS
 
 # Beyond this many periods a zero-filled trend stops being a chart; then only periods with data.
@@ -75,6 +77,8 @@ def _per_session(filters: FunnelFilters, *columns: Any) -> Select[Any]:
         query = query.where(FunnelSession.first_at < filters.end)
     if filters.agent_id is not None:
         query = query.where(FunnelSession.agent_id == filters.agent_id)
+    if filters.team_id is not None:
+        query = query.where(FunnelSession.team_id == filters.team_id)
     if filters.meeting_type_id is not None:
         query = query.where(
             exists().where(
@@ -101,6 +105,7 @@ def _check_filters(
     agent_id: int | None,
     meeting_type_id: int | None,
     granularity: str,
+    team_id: int | None = None,
 ) -> FunnelFilters:
     for label, moment in (("from", start), ("to", end)):
         if moment is not None and moment.tzinfo is None:
@@ -114,12 +119,16 @@ def _check_filters(
     # Deleted meeting types stay filterable: their sessions are history.
     if meeting_type_id is not None and session.get(MeetingType, meeting_type_id) is None:
         raise MeetingTypeNotFound()
+    # Deleted teams stay filterable too.
+    if team_id is not None and session.get(Team, team_id) is None:
+        raise TeamNotFound()
     return FunnelFilters(
         start=start.astimezone(UTC) if start else None,
         end=end.astimezone(UTC) if end else None,
         agent_id=agent_id,
         meeting_type_id=meeting_type_id,
         granularity="day" if granularity == "day" else "week",
+        team_id=team_id,
     )
 
 
@@ -239,6 +248,7 @@ def funnel(
     agent_id: int | None = None,
     meeting_type_id: int | None = None,
     granularity: str = "day",
+    team_id: int | None = None,
 ) -> FunnelResult:
     """Sessions reaching each of the four steps, conversion and drop-off, trend and median step times.
 
@@ -255,6 +265,7 @@ def funnel(
         agent_id=agent_id,
         meeting_type_id=meeting_type_id,
         granularity=granularity,
+        team_id=team_id,
     )
     dialect = dialect_name(session)
     if dialect == "postgresql":

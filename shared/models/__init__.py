@@ -2,7 +2,7 @@
 
 from shared.models.agent import Agent, Availability, DashboardSession
 from shared.models.base import Base, UTCDateTime, utcnow
-from shared.models.booking import STATUS_CANCELLED, STATUS_CONFIRMED, Booking
+from shared.models.booking import STATUS_CANCELLED, STATUS_CONFIRMED, Booking, BookingHost
 from shared.models.calendar import CalendarConnection, OAuthState
 from shared.models.contact import Contact, Event, Visitor
 from shared.models.email_message import EmailMessage
@@ -11,6 +11,7 @@ from shared.models.funnel import FunnelSession, FunnelSessionMeetingType
 from shared.models.meeting_type import PREDEFINED_MEETING_TYPES, MeetingType
 from shared.models.outbox import OutboxJob
 from shared.models.rate_limit import RateLimitHit
+from shared.models.team import Team, TeamMember
 from shared.models.webhook import WebhookDelivery, WebhookEndpoint
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "Availability",
     "Base",
     "Booking",
+    "BookingHost",
     "CalendarConnection",
     "Contact",
     "ContactErasure",
@@ -33,6 +35,8 @@ __all__ = [
     "OAuthState",
     "OutboxJob",
     "RateLimitHit",
+    "Team",
+    "TeamMember",
     "UTCDateTime",
     "Visitor",
     "WebhookDelivery",

@@ -8,7 +8,7 @@ from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shared.models.base import Base, UTCDateTime, utcnow
-from shared.models.calendar import CalendarConnection
+from shared.models.calendar import STATUS_NEEDS_RECONNECT, CalendarConnection
 from shared.models.meeting_type import MeetingType
 
 ROLE_AGENT = "agent"
@@ -66,6 +66,16 @@ class Agent(Base):
     # agent_id and do not import this module (no relationship back, so no circle of imports).
     meeting_types: Mapped[list[MeetingType]] = relationship(cascade="all, delete-orphan", order_by=MeetingType.position)
     calendar_connection: Mapped[CalendarConnection | None] = relationship(uselist=False, cascade="all, delete-orphan")
+
+    @property
+    def calendar_status(self) -> str | None:
+        """The Google connection's status (connected | needs_reconnect | disconnected), None without one."""
+        return None if self.calendar_connection is None else self.calendar_connection.status
+
+    @property
+    def needs_reconnect(self) -> bool:
+        """The agent's Google grant was revoked: only local bookings count until they reconnect."""
+        return self.calendar_status == STATUS_NEEDS_RECONNECT
 
 
 class Availability(Base):

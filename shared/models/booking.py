@@ -9,6 +9,7 @@ from shared.models.agent import Agent
 from shared.models.base import Base, UTCDateTime, utcnow
 from shared.models.contact import Contact
 from shared.models.meeting_type import MeetingType
+from shared.models.team import Team
 
 STATUS_CONFIRMED = "confirmed"
 STATUS_CANCELLED = "cancelled"
@@ -18,6 +19,8 @@ class Booking(Base):
     __tablename__ = "bookings"
     __table_args__ = (
         UniqueConstraint("agent_id", "idempotency_key", name="uq_bookings_agent_idempotency_key"),
+        # A team booking's key is the team's: a retry may not land on another member.
+        Index("uq_bookings_team_idempotency_key", "team_id", "idempotency_key", unique=True),
         Index("ix_bookings_agent_id_start_at", "agent_id", "start_at"),
         # Last line of defence; the real guarantee against overlaps of different lengths is the
         # per-agent lock in shared.booking.service.
@@ -32,7 +35,11 @@ class Booking(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # The agent who takes the call; for a collective team booking the first member (lowest id), the
+    # others are its `hosts` (BookingHost), whose time it occupies as well.
     agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"))
+    # The team whose link it was booked through (SPEC §15); None for an agent's own link.
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"), index=True, default=None)
     meeting_type_id: Mapped[int] = mapped_column(ForeignKey("meeting_types.id"), index=True)
     contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"), index=True)
     start_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -70,8 +77,39 @@ class Booking(Base):
     agent: Mapped[Agent] = relationship(lazy="joined")
     meeting_type: Mapped[MeetingType] = relationship(lazy="joined")
     contact: Mapped[Contact] = relationship()
+    team: Mapped[Team | None] = relationship()
+    # The other members of a collective booking (empty for every other booking).
+    hosts: Mapped[list[BookingHost]] = relationship(
+        back_populates="booking", cascade="all, delete-orphan", order_by="BookingHost.agent_id", lazy="selectin"
+    )
+
+    @property
+    def host_agents(self) -> list[Agent]:
+        """Everyone who takes the call: its agent, then a collective booking's other members."""
+        return [self.agent, *(host.agent for host in self.hosts)]
+
+    @property
+    def host_agent_ids(self) -> list[int]:
+        """Everyone whose time the booking occupies: its agent, then a collective booking's other members."""
+        return [self.agent_id, *(host.agent_id for host in self.hosts)]
 
     @property
     def location(self) -> dict[str, str | None]:
         """`{kind, value, join_url}` as the booking answers show it (SPEC §14)."""
         return {"kind": self.location_kind, "value": self.location_value, "join_url": self.join_url}
+
+
+class BookingHost(Base):
+    """Another member of a collective team booking: the booking occupies their time too, appears in
+    their bookings, and gets its own calendar event in their calendar (`provider_event_id`)."""
+
+    __tablename__ = "booking_hosts"
+    # By agent first: the per-agent reads (busy times, daily maximum, bookings list) look up by agent.
+    __table_args__ = (Index("ix_booking_hosts_agent_id_booking_id", "agent_id", "booking_id"),)
+
+    booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"), primary_key=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"), primary_key=True)
+    provider_event_id: Mapped[str | None] = mapped_column(String(255), default=None)
+
+    booking: Mapped[Booking] = relationship(back_populates="hosts")
+    agent: Mapped[Agent] = relationship(lazy="joined")

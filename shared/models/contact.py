@@ -50,6 +50,8 @@ class Event(Base):
         ForeignKey("contacts.id", ondelete="SET NULL"), index=True, default=None
     )
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"), index=True, default=None)
+    # The team whose link the step or booking came through (SPEC §15).
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"), default=None)
     meeting_type_id: Mapped[int | None] = mapped_column(
         ForeignKey("meeting_types.id", ondelete="SET NULL"), default=None
     )

@@ -20,11 +20,16 @@ class FunnelSession(Base):
     """One booking session (events.session_id) of the funnel: how far it got and when."""
 
     __tablename__ = "funnel_sessions"
-    __table_args__ = (Index("ix_funnel_sessions_agent_id_first_at", "agent_id", "first_at"),)
+    __table_args__ = (
+        Index("ix_funnel_sessions_agent_id_first_at", "agent_id", "first_at"),
+        Index("ix_funnel_sessions_team_id_first_at", "team_id", "first_at"),
+    )
 
     session_id: Mapped[str] = mapped_column(String(100), primary_key=True)
     # The agent of the session's first recorded step event: a session is one widget on one link.
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"), default=None)
+    # The team of that link, when it was a team's (a team session counts once, whoever takes it).
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"), default=None)
     first_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)  # earliest step event
     # The UTC day of first_at, stored so the trend groups by a column instead of a per-row function.
     first_day: Mapped[date] = mapped_column(Date)

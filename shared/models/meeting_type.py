@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.models.base import Base, UTCDateTime, utcnow
@@ -22,9 +22,14 @@ DEFAULT_REMINDER_MINUTES: tuple[int, ...] = (1440, 60)
 
 class MeetingType(Base):
     __tablename__ = "meeting_types"
+    __table_args__ = (
+        # A type belongs to exactly one owner: an agent, or a team (SPEC §15, same fields and rules).
+        CheckConstraint("(agent_id IS NULL) <> (team_id IS NULL)", name="one_owner"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"), index=True)
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"), index=True)
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True, default=None)
     name: Mapped[str] = mapped_column(String(100))
     duration_minutes: Mapped[int] = mapped_column(Integer)
     description: Mapped[str] = mapped_column(Text, default="")

@@ -122,8 +122,13 @@ def handle_booking_email(context: JobContext, job: OutboxJob) -> None:
         # the cancellation email that follows tells the whole story.
         if booking.status == STATUS_CANCELLED and event != "cancelled":
             return None
+        # A collective booking's other member (SPEC §15): the agent's email, addressed to them.
+        host_id = payload.get("agent_id")
+        host = next((h.agent for h in booking.hosts if h.agent_id == host_id), None)
+        if isinstance(host_id, int) and host is None:
+            return None
         return render_booking_email(
-            booking, event=event, recipient=recipient, settings=context.settings, now=context.clock()
+            booking, event=event, recipient=recipient, settings=context.settings, now=context.clock(), agent=host
         )
 
     deliver_email(context, job, compose, booking_id=booking_id)

@@ -128,10 +128,12 @@ def render_booking_email(
     recipient: Recipient,
     settings: Settings,
     now: datetime,
+    agent: Agent | None = None,
 ) -> RenderedEmail:
     """The email one recipient gets for one change of a booking, with its .ics invitation, in the
-    recipient's language and time zone."""
-    agent = booking.agent
+    recipient's language and time zone. `agent`: another member of a collective booking, who gets
+    the agent's email (default: the booking's agent)."""
+    agent = agent or booking.agent
     to_agent = recipient == "agent"
     timezone = agent.timezone if to_agent else booking.invitee_timezone
     locale = agent.locale if to_agent else booking.locale

@@ -42,7 +42,7 @@ def booking_email_jobs(
     link in the calendar event.
     """
     wait = event == "created" and awaits_meet_link and now is not None
-    return [
+    jobs = [
         PlannedJob(
             kind=EMAIL_JOB,
             payload={"booking_id": booking.id, "event": event, "recipient": recipient, "sequence": booking.sequence},
@@ -53,6 +53,27 @@ def booking_email_jobs(
         )
         for recipient in ("agent", "invitee")
     ]
+    # The other members of a collective booking (SPEC §15) each get the agent's email too.
+    for host in booking.hosts:
+        jobs.append(
+            PlannedJob(
+                kind=EMAIL_JOB,
+                payload={
+                    "booking_id": booking.id,
+                    "event": event,
+                    "recipient": "agent",
+                    "agent_id": host.agent_id,
+                    "sequence": booking.sequence,
+                },
+                dedupe_key=email_dedupe_key(
+                    booking.id, recipient=f"agent{host.agent_id}", event=event, sequence=booking.sequence
+                ),
+                booking_id=booking.id,
+                agent_id=host.agent_id,
+                run_at=now + WAIT_FOR_MEET_LINK if wait and now is not None else None,
+            )
+        )
+    return jobs
 
 
 def plan_join_link_followups(session: Session, *, booking: Booking, now: datetime) -> None:

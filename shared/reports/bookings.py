@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from shared.agents.service import get_agent
+from shared.availability.busy import of_agent
 from shared.errors import InvalidInput
 from shared.models import STATUS_CANCELLED, STATUS_CONFIRMED, Booking
 
@@ -56,7 +57,7 @@ def list_bookings(
 
     conditions = []
     if agent_id is not None:
-        conditions.append(Booking.agent_id == agent_id)
+        conditions.append(of_agent(agent_id))  # a collective booking is in each member's list
     if start is not None:
         conditions.append(Booking.end_at > start)
     if end is not None:

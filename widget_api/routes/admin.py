@@ -20,11 +20,13 @@ from shared.accounts.scoped import bookings as scoped_bookings
 from shared.accounts.scoped import calendars as scoped_calendars
 from shared.accounts.scoped import contacts as scoped_contacts
 from shared.accounts.scoped import funnel as scoped_funnel
+from shared.accounts.scoped import teams as scoped_teams
 from shared.agents.errors import CalendarNotConnected
 from shared.agents.schemas import AgentChanges, AvailabilityInput, MeetingTypeChanges
 from shared.errors import InvalidInput
 from shared.funnel.schemas import Granularity
 from shared.reports.bookings import PAGE_LIMIT_MAX
+from shared.teams.schemas import TeamChanges
 from widget_api.admin_schemas import (
     AdminBookingOut,
     AgentIn,
@@ -39,6 +41,11 @@ from widget_api.admin_schemas import (
     MeetingTypeIn,
     MeetingTypeOut,
     MeetingTypePatch,
+    TeamIn,
+    TeamMeetingTypeOut,
+    TeamOut,
+    TeamPatch,
+    meeting_type_out,
 )
 from widget_api.deps import AdminDep, NowDep, SessionDep, SettingsDep, require_admin
 
@@ -150,16 +157,19 @@ def create_meeting_type(agent_id: int, body: MeetingTypeIn, actor: AdminDep, ses
     return MeetingTypeOut.of(meeting_type)
 
 
-@router.patch("/meeting-types/{meeting_type_id}", response_model=MeetingTypeOut, responses=NOT_FOUND)
+@router.patch(
+    "/meeting-types/{meeting_type_id}", response_model=MeetingTypeOut | TeamMeetingTypeOut, responses=NOT_FOUND
+)
 def update_meeting_type(
     meeting_type_id: int, body: MeetingTypePatch, actor: AdminDep, session: SessionDep
 ) -> MeetingTypeOut:
-    """Change the fields sent, and only those. Another agent's type answers 404, as an unknown one."""
+    """Change the fields sent, and only those. Another agent's type answers 404, as an unknown one; a
+    team's type (managers only) answers with its `team_id`."""
     changes = cast(MeetingTypeChanges, body.model_dump(exclude_unset=True))
     meeting_type = scoped_agents.update_meeting_type(
         session, actor=actor, meeting_type_id=meeting_type_id, changes=changes
     )
-    return MeetingTypeOut.of(meeting_type)
+    return meeting_type_out(meeting_type)
 
 
 @router.delete("/meeting-types/{meeting_type_id}", status_code=status.HTTP_204_NO_CONTENT, responses=NOT_FOUND)
@@ -258,6 +268,7 @@ def get_funnel(
     agent_id: int | None = None,
     meeting_type_id: int | None = None,
     granularity: Annotated[str, Query(description="day | week")] = "day",
+    team_id: Annotated[int | None, Query(description="Sessions of this team's link (SPEC §15)")] = None,
 ) -> FunnelOut:
     """The four-step booking funnel: distinct sessions per step, conversion, drop-off, trend, medians."""
     result = scoped_funnel.funnel(
@@ -268,8 +279,86 @@ def get_funnel(
         agent_id=agent_id,
         meeting_type_id=meeting_type_id,
         granularity=cast(Granularity, granularity),
+        team_id=team_id,
     )
     return FunnelOut.of(result)
+
+
+TEAM_NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "Unknown or deleted team"}}
+
+
+@router.post("/teams", status_code=status.HTTP_201_CREATED, response_model=TeamOut)
+def create_team(body: TeamIn, actor: AdminDep, session: SessionDep, settings: SettingsDep, now: NowDep) -> TeamOut:
+    """Managers only: a team of agents with one booking link (SPEC §15); no meeting types until added."""
+    team = scoped_teams.create_team(
+        session, actor=actor, name=body.name, mode=body.mode, member_ids=body.member_ids, now=now
+    )
+    return TeamOut.of(team, settings)
+
+
+@router.get("/teams", response_model=list[TeamOut])
+def list_teams(actor: AdminDep, session: SessionDep, settings: SettingsDep) -> list[TeamOut]:
+    """Managers only: every team with its members (and whether each must reconnect Google)."""
+    return [TeamOut.of(team, settings) for team in scoped_teams.list_teams(session, actor=actor)]
+
+
+@router.patch("/teams/{team_id}", response_model=TeamOut, responses=TEAM_NOT_FOUND)
+def update_team(
+    team_id: int, body: TeamPatch, actor: AdminDep, session: SessionDep, settings: SettingsDep, now: NowDep
+) -> TeamOut:
+    """Rename, change the mode, or replace the members; only the fields sent change."""
+    changes = cast(TeamChanges, body.model_dump(exclude_unset=True))
+    team = scoped_teams.update_team(session, actor=actor, team_id=team_id, changes=changes, now=now)
+    return TeamOut.of(team, settings)
+
+
+@router.delete("/teams/{team_id}", status_code=status.HTTP_204_NO_CONTENT, responses=TEAM_NOT_FOUND)
+def delete_team(team_id: int, actor: AdminDep, session: SessionDep, now: NowDep) -> Response:
+    """Delete a team: its link answers 404 at once; bookings made through it stay."""
+    scoped_teams.delete_team(session, actor=actor, team_id=team_id, now=now)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/teams/{team_id}/link/rotate", response_model=TeamOut, responses=TEAM_NOT_FOUND)
+def rotate_team_link(team_id: int, actor: AdminDep, session: SessionDep, settings: SettingsDep) -> TeamOut:
+    """Give the team a new booking link; the old one answers 404 everywhere from now on."""
+    return TeamOut.of(scoped_teams.rotate_link(session, actor=actor, team_id=team_id), settings)
+
+
+@router.get("/teams/{team_id}/meeting-types", response_model=list[TeamMeetingTypeOut], responses=TEAM_NOT_FOUND)
+def list_team_meeting_types(team_id: int, actor: AdminDep, session: SessionDep) -> list[TeamMeetingTypeOut]:
+    """The team's meeting types in order, inactive ones included (edit them at /meeting-types/{id})."""
+    types = scoped_teams.list_meeting_types(session, actor=actor, team_id=team_id)
+    return [TeamMeetingTypeOut.of(m) for m in types]
+
+
+@router.post(
+    "/teams/{team_id}/meeting-types",
+    status_code=status.HTTP_201_CREATED,
+    response_model=TeamMeetingTypeOut,
+    responses=TEAM_NOT_FOUND,
+)
+def create_team_meeting_type(
+    team_id: int, body: MeetingTypeIn, actor: AdminDep, session: SessionDep
+) -> TeamMeetingTypeOut:
+    """Add a meeting type at the end of the team's list: the fields and rules of an agent's type."""
+    meeting_type = scoped_teams.create_meeting_type(
+        session,
+        actor=actor,
+        team_id=team_id,
+        name=body.name,
+        duration_minutes=body.duration_minutes,
+        description=body.description,
+        colour=body.colour,
+        active=body.active,
+        min_notice_minutes=body.min_notice_minutes,
+        buffer_before_minutes=body.buffer_before_minutes,
+        buffer_after_minutes=body.buffer_after_minutes,
+        max_per_day=body.max_per_day,
+        reminder_minutes=body.reminder_minutes,
+        location=body.location.model_dump() if body.location is not None else None,
+    )
+    return TeamMeetingTypeOut.of(meeting_type)
 
 
 class ApiTokenOut(BaseModel):

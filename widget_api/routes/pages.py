@@ -21,8 +21,10 @@ from sqlalchemy import select
 
 from shared.agents.errors import LinkNotFound
 from shared.agents.service import bookable_meeting_types, get_agent_by_link
-from shared.models import Agent
+from shared.models import Agent, Team
 from shared.models.agent import ROLE_MANAGER
+from shared.models.team import MODE_COLLECTIVE
+from shared.teams.service import bookable_team_meeting_types, find_team_by_link
 from widget_api.deps import SessionDep, SettingsDep
 
 router = APIRouter(tags=["pages"])
@@ -121,24 +123,33 @@ def hosted_booking_page(
     settings: SettingsDep,
     locale: Annotated[str | None, Query(description="Language of the widget, e.g. pl; browser default")] = None,
 ) -> HTMLResponse:
-    """The booking widget as a full page, for links in emails, with a title and social preview meta."""
+    """The booking widget as a full page, for links in emails, with a title and social preview meta.
+    A team's link (SPEC §15) names the team; the widget names the member once booked."""
     if locale is not None and not LOCALE.fullmatch(locale):
         locale = None  # a link in an email must still open: an odd language falls back to the browser's
+    owner: Agent | Team | None
     try:
-        agent = get_agent_by_link(session, link=link)
+        owner = get_agent_by_link(session, link=link)
     except LinkNotFound:
+        owner = find_team_by_link(session, link=link)
+    if owner is None:
         return _render(
             "link_not_found.html",
             status_code=404,
             headers={"Cache-Control": "no-store", "Content-Security-Policy": HOSTED_PAGE_CSP},
         )
-    meeting_types = bookable_meeting_types(session, agent=agent)
+    if isinstance(owner, Team):
+        meeting_types = bookable_team_meeting_types(session, team=owner)
+    else:
+        meeting_types = bookable_meeting_types(session, agent=owner)
     summary = ", ".join(f"{m.name} ({m.duration_minutes} min)" for m in meeting_types)
-    description = f"Pick a time for a call with {agent.name}" + (f": {summary}." if summary else ".")
+    description = f"Pick a time for a call with {owner.name}" + (f": {summary}." if summary else ".")
     return _render(
         "hosted.html",
         headers={"Cache-Control": "no-cache", "Content-Security-Policy": HOSTED_PAGE_CSP},
-        agent=agent,
+        agent=owner,
+        team=owner if isinstance(owner, Team) else None,
+        collective=isinstance(owner, Team) and owner.mode == MODE_COLLECTIVE,
         link=link,
         locale=locale,
         description=description,
@@ -154,10 +165,16 @@ def _demo_agent(session: SessionDep) -> Agent | None:
     )
 
 
+def _demo_team(session: SessionDep) -> Team | None:
+    """The team the demo chat offers beside its agent (the demo's "Sales team"): the first by id."""
+    return session.scalar(select(Team).where(Team.deleted_at.is_(None)).order_by(Team.id).limit(1))
+
+
 @router.get("/demo/chat", response_class=HTMLResponse)
 def demo_chat(session: SessionDep, settings: SettingsDep) -> HTMLResponse:
     """A support chat in which the agent's message carries a booking link that unfurls into the widget."""
     agent = _demo_agent(session)
+    team = _demo_team(session) if agent else None
     base_url = settings.base_url.rstrip("/")
     # The page's one inline script (the host's event log) runs by nonce; the widget comes from the
     # base URL, as it would on a customer's site.
@@ -172,5 +189,7 @@ def demo_chat(session: SessionDep, settings: SettingsDep) -> HTMLResponse:
         agent=agent,
         nonce=nonce,
         booking_url=settings.booking_url(agent.link) if agent else None,
+        team=team,
+        team_url=settings.booking_url(team.link) if team else None,
         script_url=f"{base_url}/widget.js",
     )

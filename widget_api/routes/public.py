@@ -10,7 +10,8 @@ from fastapi import APIRouter, Body, Header, Query, Request, Response, status
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from shared.agents.service import bookable_meeting_types, get_agent_by_link
+from shared.agents.errors import LinkNotFound
+from shared.agents.service import bookable_meeting_types
 from shared.availability.answers import Compute, PublicAnswers, Question
 from shared.availability.service import available_days, available_slots
 from shared.booking import service as booking_service
@@ -18,8 +19,11 @@ from shared.booking.schemas import BookingRequest
 from shared.contacts.service import record_widget_step
 from shared.db import transaction
 from shared.errors import InvalidInput
-from shared.models import Agent, MeetingType
+from shared.models import Agent, MeetingType, Team
 from shared.notifications.ics import booking_ics
+from shared.teams.availability import team_available_days, team_available_slots
+from shared.teams.links import resolve_link, team_timezone
+from shared.teams.service import bookable_team_meeting_types, find_team_by_link
 from shared.timezones import parse_date, zone
 from widget_api.deps import BusySourcesDep, NowDep, SessionDep, SettingsDep
 from widget_api.schemas import (
@@ -28,6 +32,7 @@ from widget_api.schemas import (
     BookingIn,
     BookingOut,
     CancelIn,
+    CollectiveBookingCreated,
     DaysOut,
     EventIn,
     LinkOut,
@@ -35,6 +40,10 @@ from widget_api.schemas import (
     RescheduleIn,
     SlotOut,
     SlotsOut,
+    TeamBookingCreated,
+    TeamLinkOut,
+    TeamPublic,
+    booking_created,
 )
 
 router = APIRouter(prefix="/api/v1", tags=["widget"])
@@ -55,13 +64,20 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.get("/links/{link}", response_model=LinkOut, responses=ERRORS)
-def get_link(link: str, session: SessionDep) -> LinkOut:
-    """The agent behind a booking link and their bookable meeting types."""
-    agent = get_agent_by_link(session, link=link)
+@router.get("/links/{link}", response_model=LinkOut | TeamLinkOut, responses=ERRORS)
+def get_link(link: str, session: SessionDep) -> LinkOut | TeamLinkOut:
+    """The agent behind a booking link and their bookable meeting types; for a team's link (SPEC §15)
+    also `team: {name, mode}` and the team's meeting types."""
+    owner = resolve_link(session, link=link)
+    if isinstance(owner, Team):
+        return TeamLinkOut(
+            agent=AgentPublic(name=owner.name, timezone=team_timezone(owner)),
+            team=TeamPublic.of(owner),
+            meeting_types=[MeetingTypePublic.of(m) for m in bookable_team_meeting_types(session, team=owner)],
+        )
     return LinkOut(
-        agent=AgentPublic.of(agent),
-        meeting_types=[MeetingTypePublic.of(m) for m in bookable_meeting_types(session, agent=agent)],
+        agent=AgentPublic.of(owner),
+        meeting_types=[MeetingTypePublic.of(m) for m in bookable_meeting_types(session, agent=owner)],
     )
 
 
@@ -101,16 +117,28 @@ async def get_days(
     display_zone = zone(tz)
     now: datetime = request.app.state.clock()
 
-    def compute(session: Session, agent: Agent, meeting_type: MeetingType) -> bytes:
-        days = available_days(
-            session,
-            agent=agent,
-            meeting_type=meeting_type,
-            month=month,
-            display_zone=display_zone,
-            now=now,
-            sources=request.app.state.busy_sources(),
-        )
+    def compute(session: Session, owner: Agent | Team, meeting_type: MeetingType) -> bytes:
+        sources = request.app.state.busy_sources()
+        if isinstance(owner, Team):
+            days = team_available_days(
+                session,
+                team=owner,
+                meeting_type=meeting_type,
+                month=month,
+                display_zone=display_zone,
+                now=now,
+                sources=sources,
+            )
+        else:
+            days = available_days(
+                session,
+                agent=owner,
+                meeting_type=meeting_type,
+                month=month,
+                display_zone=display_zone,
+                now=now,
+                sources=sources,
+            )
         return DaysOut(timezone=tz, days=[d.isoformat() for d in days]).model_dump_json().encode()
 
     question = Question(
@@ -132,16 +160,28 @@ async def get_slots(
     display_zone = zone(tz)
     now: datetime = request.app.state.clock()
 
-    def compute(session: Session, agent: Agent, meeting_type: MeetingType) -> bytes:
-        slots = available_slots(
-            session,
-            agent=agent,
-            meeting_type=meeting_type,
-            day=day,
-            display_zone=display_zone,
-            now=now,
-            sources=request.app.state.busy_sources(),
-        )
+    def compute(session: Session, owner: Agent | Team, meeting_type: MeetingType) -> bytes:
+        sources = request.app.state.busy_sources()
+        if isinstance(owner, Team):
+            slots = team_available_slots(
+                session,
+                team=owner,
+                meeting_type=meeting_type,
+                day=day,
+                display_zone=display_zone,
+                now=now,
+                sources=sources,
+            )
+        else:
+            slots = available_slots(
+                session,
+                agent=owner,
+                meeting_type=meeting_type,
+                day=day,
+                display_zone=display_zone,
+                now=now,
+                sources=sources,
+            )
         answer = SlotsOut(
             timezone=tz,
             slots=[SlotOut(start=s.start.astimezone(display_zone), end=s.end.astimezone(display_zone)) for s in slots],
@@ -175,7 +215,7 @@ def post_event(body: EventIn, session: SessionDep, now: NowDep) -> dict[str, str
 @router.post(
     "/links/{link}/bookings",
     status_code=status.HTTP_201_CREATED,
-    response_model=BookingCreated,
+    response_model=BookingCreated | TeamBookingCreated | CollectiveBookingCreated,
     responses={**ERRORS, 409: {"description": "Slot no longer available"}},
 )
 def create_booking(
@@ -189,18 +229,23 @@ def create_booking(
     idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
 ) -> BookingCreated:
     """Book a call. A retry with the same Idempotency-Key returns the same booking (200)."""
+    request = BookingRequest(**body.model_dump())
     with transaction(session):
-        booking, created = booking_service.book(
-            session,
-            link=link,
-            request=BookingRequest(**body.model_dump()),
-            idempotency_key=idempotency_key,
-            now=now,
-            sources=sources,
-        )
+        try:
+            booking, created = booking_service.book(
+                session, link=link, request=request, idempotency_key=idempotency_key, now=now, sources=sources
+            )
+        except LinkNotFound:
+            # Not an agent's link: a team's (SPEC §15), or a 404 as before.
+            team = find_team_by_link(session, link=link)
+            if team is None:
+                raise
+            booking, created = booking_service.book_team(
+                session, team=team, request=request, idempotency_key=idempotency_key, now=now, sources=sources
+            )
     if not created:
         response.status_code = status.HTTP_200_OK
-    return BookingCreated.of(booking, settings)
+    return booking_created(booking, settings)
 
 
 @router.get("/bookings/{manage_token}", response_model=BookingOut, responses=ERRORS)

@@ -46,6 +46,11 @@ export class Formatter {
     return this.format({ hour: "numeric", minute: "2-digit", timeZone }, new Date(start));
   }
 
+  /** "Ola, James and Priya": names joined the language's way. */
+  names(list) {
+    return new Intl.ListFormat(this.locale, { type: "conjunction" }).format(list);
+  }
+
   /** "May 2024" for the month's first day. */
   month(first) {
     return this.format({ month: "long", year: "numeric", timeZone: "UTC" }, first);

@@ -117,15 +117,16 @@ export class Widget {
     this.render("error", this.t.title, errorView({ t: this.t, message }, { retry: retry && this.act(() => retry.call(this)) }), back);
   }
 
-  /** The header: the agent, then what is chosen so far. */
+  /** The header: the agent (a team's link: the team, SPEC §15), then what is chosen so far. */
   summary() {
-    const { t, type, date, start } = this;
+    const { t, type, date, start, team } = this;
     const bits = [];
     if (type) bits.push(type.name, fill(t.min, { n: type.duration_minutes }));
+    else if (team) bits.push(team.mode === "collective" ? t.teamAll : t.teamAny);
     if (date && this.frame.current !== "calendar") {
       bits.push(start ? fill(t.at, { date: this.fmt.day(date), time: this.fmt.time(start, this.tz) }) : this.fmt.day(date));
     }
-    this.frame.showSummary(this.agent ? this.agent.name : "", bits);
+    this.frame.showSummary(team ? team.name : this.agent ? this.agent.name : "", bits);
   }
 
   // ---- step 1: meeting type ----------------------------------------------------------------
@@ -140,6 +141,7 @@ export class Widget {
       this.api.info(),
       (data) => {
         this.agent = data.agent;
+        this.team = data.team || null;
         this.types = data.meeting_types;
         this.showTypes();
       },
@@ -377,7 +379,9 @@ export class Widget {
     });
     this.newAttempt(); // whatever happens next is a new widget attempt
     this.summary();
-    const view = { t: this.t, fmt: this.fmt, typeName: this.type.name, date: this.date, timeZone: this.tz, booking, email: payload.email, phone: payload.phone };
+    // A team booking says who takes the call: `agent`, and for a collective one all `agents`.
+    const hosts = (booking.agents || (booking.agent ? [booking.agent] : [])).map((agent) => agent.name);
+    const view = { t: this.t, fmt: this.fmt, typeName: this.type.name, date: this.date, timeZone: this.tz, booking, email: payload.email, phone: payload.phone, hosts };
     const on = {
       again: () => {
         this.values.description = "";

@@ -22,6 +22,7 @@ def funnel(
     agent_id: int | None = None,
     meeting_type_id: int | None = None,
     granularity: Granularity = "day",
+    team_id: int | None = None,
 ) -> FunnelResult:
     """`shared.funnel.service.funnel` for these filters; an agent's view is always filtered to themselves."""
     if not is_manager(actor):
@@ -32,5 +33,11 @@ def funnel(
             if meeting_type is not None and meeting_type.agent_id != actor.id:
                 raise NotYourAgent()
     return funnel_service.funnel(
-        session, start=start, end=end, agent_id=agent_id, meeting_type_id=meeting_type_id, granularity=granularity
+        session,
+        start=start,
+        end=end,
+        agent_id=agent_id,
+        meeting_type_id=meeting_type_id,
+        granularity=granularity,
+        team_id=team_id,
     )

@@ -14,14 +14,16 @@ _ID_DOMAIN = b"meetings/booking-event/v1:"
 _CONFERENCE_DOMAIN = b"meetings/booking-conference/v1:"
 
 
-def event_id_for(booking: Booking) -> str:
+def event_id_for(booking: Booking, *, host_agent_id: int | None = None) -> str:
     """The Google event id of a booking: the same on every attempt, so a retry cannot add a second event.
 
     Google takes ids of 5–1024 characters from the base32hex alphabet (0-9, a-v). The id hashes the
     booking id with its random manage token, so two installations writing to one calendar never
     pick the same id for their booking #1. 160 bits → 32 characters.
     """
-    digest = hashlib.sha256(_ID_DOMAIN + f"{booking.id}:{booking.manage_token}".encode()).digest()[:20]
+    # A collective booking's other members (SPEC §15) each get their own event, with its own id.
+    host = "" if host_agent_id is None else f":host:{host_agent_id}"
+    digest = hashlib.sha256(_ID_DOMAIN + f"{booking.id}:{booking.manage_token}{host}".encode()).digest()[:20]
     return base64.b32hexencode(digest).decode().lower().rstrip("=")
 
 

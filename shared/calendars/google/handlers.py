@@ -54,6 +54,7 @@ class _Work:
     tokens: StoredTokens
     scopes: list[str]
     wants_meet: bool = False
+    host: bool = False  # the event of another member of a collective booking (BookingHost)
 
 
 def _load(context: JobContext, job: OutboxJob) -> _Work | None:
@@ -64,7 +65,14 @@ def _load(context: JobContext, job: OutboxJob) -> _Work | None:
         booking = session.get(Booking, int(job.payload["booking_id"]))
         if booking is None:
             return None
-        connection = get_connection(session, agent_id=booking.agent_id)
+        # Another member of a collective booking (SPEC §15): their calendar, their own event id; the
+        # Meet link is the one the booking's own agent's event creates.
+        raw_host = job.payload.get("agent_id")
+        host = next((h for h in booking.hosts if h.agent_id == raw_host), None) if isinstance(raw_host, int) else None
+        if isinstance(raw_host, int) and host is None:
+            return None
+        agent_id = booking.agent_id if host is None else host.agent_id
+        connection = get_connection(session, agent_id=agent_id)
         tokens = (
             usable_tokens(session, connection=connection, settings=context.settings, now=context.clock())
             if connection is not None
@@ -74,10 +82,14 @@ def _load(context: JobContext, job: OutboxJob) -> _Work | None:
             detail = connection.last_error if connection is not None and connection.last_error else None
             park_reason = WAITING_FOR_RECONNECT + (f" ({detail})" if detail else "")
         else:
-            event_id = booking.provider_event_id or event_id_for(booking)
+            if host is None:
+                event_id = booking.provider_event_id or event_id_for(booking)
+            else:
+                event_id = host.provider_event_id or event_id_for(booking, host_agent_id=host.agent_id)
             work = _Work(
                 booking_id=booking.id,
-                agent_id=booking.agent_id,
+                agent_id=agent_id,
+                host=host is not None,
                 cancelled=booking.status == STATUS_CANCELLED,
                 calendar_id=connection.destination_calendar_id or "primary",
                 event_id=event_id,
@@ -85,7 +97,7 @@ def _load(context: JobContext, job: OutboxJob) -> _Work | None:
                 content=event_content(booking),
                 tokens=tokens,
                 scopes=list(connection.scopes or []),
-                wants_meet=booking.location_kind == "google_meet" and booking.join_url is None,
+                wants_meet=host is None and booking.location_kind == "google_meet" and booking.join_url is None,
             )
     # Raised after the transaction committed (a needs_reconnect found while loading is kept).
     if park_reason is not None:
@@ -147,6 +159,11 @@ def _finish(
         booking = session.get(Booking, work.booking_id)
         if booking is None:
             return False
+        if work.host:
+            host = next((h for h in booking.hosts if h.agent_id == work.agent_id), None)
+            if written and host is not None and host.provider_event_id != work.event_id:
+                host.provider_event_id = work.event_id
+            return written and booking.status == STATUS_CANCELLED
         if written and booking.provider_event_id != work.event_id:
             booking.provider_event_id = work.event_id
         link = (event or {}).get("hangoutLink")

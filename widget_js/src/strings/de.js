@@ -52,4 +52,7 @@ export default {
   callUs: "Rufen Sie {phone} an.",
   weCall: "Wir rufen Sie unter {phone} an.",
   address: "Adresse: {place}",
+  teamAny: "Wer im Team frei ist, übernimmt das Gespräch.",
+  teamAll: "Das ganze Team ist beim Gespräch dabei.",
+  host: "Ihr Gespräch mit: {names}.",
 };

@@ -53,4 +53,7 @@ export default {
   callUs: "Call {phone}.",
   weCall: "We'll call you at {phone}.",
   address: "Address: {place}",
+  teamAny: "Whoever of the team is free takes the call.",
+  teamAll: "The whole team takes the call together.",
+  host: "You'll meet {names}.",
 };

@@ -52,4 +52,7 @@ export default {
   callUs: "Llama al {phone}.",
   weCall: "Te llamaremos al {phone}.",
   address: "Dirección: {place}",
+  teamAny: "Atenderá la llamada quien del equipo esté libre.",
+  teamAll: "Todo el equipo participará en la llamada.",
+  host: "Hablarás con: {names}.",
 };

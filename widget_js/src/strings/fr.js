@@ -52,4 +52,7 @@ export default {
   callUs: "Appelez le {phone}.",
   weCall: "Nous vous appellerons au {phone}.",
   address: "Adresse : {place}",
+  teamAny: "Un membre disponible de l'équipe prendra l'appel.",
+  teamAll: "Toute l'équipe participe à l'appel.",
+  host: "Vous parlerez avec : {names}.",
 };

@@ -52,4 +52,7 @@ export default {
   callUs: "Zadzwoń pod numer {phone}.",
   weCall: "Zadzwonimy pod numer {phone}.",
   address: "Adres: {place}",
+  teamAny: "Rozmowę poprowadzi wolna osoba z zespołu.",
+  teamAll: "W rozmowie weźmie udział cały zespół.",
+  host: "Spotkasz się z: {names}.",
 };

@@ -21,10 +21,11 @@ function joinDetails(t, location, phone) {
 }
 
 /** on: {again()} */
-export function doneView({ t, fmt, typeName, date, timeZone, booking, email, phone }, on) {
+export function doneView({ t, fmt, typeName, date, timeZone, booking, email, phone, hosts }, on) {
   const time = `${fmt.time(booking.start, timeZone)}–${fmt.time(booking.end, timeZone)}`;
   return [
     h("p", { text: `${typeName} · ${fill(t.at, { date: fmt.day(date), time })} (${zoneLabel(timeZone)})` }),
+    hosts.length ? h("p", { cls: "host", "data-k": "host", text: fill(t.host, { names: fmt.names(hosts) }) }) : null,
     ...joinDetails(t, booking.location, phone),
     h("p", { text: fill(t.sent, { email }) }),
     h("a", { cls: "primary", href: booking.ics_url, download: "meeting.ics", "data-k": "ics", text: t.ics }),
