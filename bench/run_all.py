@@ -16,6 +16,7 @@ import sys
 # (module, normal arguments, quick arguments)
 BENCHMARKS: list[tuple[str, list[str], list[str]]] = [
     ("bench.availability", [], ["--runs", "200", "--repeats", "1"]),
+    ("bench.teams", [], ["--runs", "20", "--repeats", "1"]),
     ("bench.slots_breakdown", [], ["--requests", "200"]),
     ("bench.http_slots", [], ["--seconds", "3", "--repeats", "1"]),
     ("bench.widget_load", [], ["--runs", "3"]),

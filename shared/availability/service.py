@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from shared.availability.busy import BusyTimeSource, LocalBookingsSource, of_agent
+from shared.availability.busy import BusyTimeSource, LocalBookingsSource, agents_bookings_query, of_agent
 from shared.availability.engine import BusyTimeline, days_with_free_slots, free_slots
 from shared.availability.rules import WEEKDAYS, AvailabilityRules, Busy, MeetingTypeRules, Slot, Window, parse_hhmm
 from shared.models import STATUS_CONFIRMED, Agent, Availability, Booking, MeetingType
@@ -68,14 +68,11 @@ def booked_per_local_day(
 ) -> tuple[dict[date, int], dict[date, int]]:
     """Confirmed bookings starting in [start, end) per agent-local day: of every type (the agent's
     daily maximum), and of `meeting_type_id` only (that type's daily maximum)."""
-    query = select(Booking.start_at, Booking.meeting_type_id).where(
-        of_agent(agent.id),
-        Booking.status == STATUS_CONFIRMED,
-        Booking.start_at >= start,
-        Booking.start_at < end,
-    )
+    conditions = [Booking.status == STATUS_CONFIRMED, Booking.start_at >= start, Booking.start_at < end]
     if exclude_booking_id is not None:
-        query = query.where(Booking.id != exclude_booking_id)
+        conditions.append(Booking.id != exclude_booking_id)
+    # With the collective team bookings the agent hosts (they take the agent's day too).
+    query = agents_bookings_query(agent.id, (Booking.start_at, Booking.meeting_type_id), conditions)
     counts: dict[date, int] = {}
     of_type: dict[date, int] = {}
     for start_at, type_id in session.execute(query):

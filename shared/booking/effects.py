@@ -18,9 +18,9 @@ from typing import Literal
 
 from sqlalchemy.orm import Session
 
-from shared.calendars.google.planning import calendar_jobs, calendar_status
+from shared.calendars.google.planning import calendar_jobs, calendar_status, former_agent_calendar_jobs
 from shared.models import Booking, Event, WebhookEndpoint
-from shared.notifications.planning import booking_email_jobs
+from shared.notifications.planning import booking_email_jobs, former_agent_email_job
 from shared.notifications.reminders import drop_reminders, reminder_jobs
 from shared.notifications.webhooks import active_endpoints, booking_webhook_jobs, event_webhook_jobs
 from shared.outbox.service import PlannedJob, enqueue_many
@@ -94,4 +94,22 @@ def plan_booking_effects(
     if event != "created":
         drop_reminders(session, booking_id=booking.id)
     jobs = booking_effect_jobs(session, booking=booking, event=event, now=now, targets=targets, step_event=step_event)
+    enqueue_many(session, jobs, now=now)
+
+
+def plan_reassignment_effects(
+    session: Session, *, booking: Booking, former_agent_id: int, former_event_id: str, now: datetime
+) -> None:
+    """A round-robin team booking moved to another member on reschedule (SPEC §15): the former member
+    is told the call is off for them and their Google event is removed; the new member's email and
+    event come with the booking's own `rescheduled` effects."""
+    jobs = [
+        *former_agent_calendar_jobs(
+            booking,
+            former_agent_id=former_agent_id,
+            former_event_id=former_event_id,
+            status=calendar_status(session, agent_id=former_agent_id),
+        ),
+        former_agent_email_job(booking, former_agent_id=former_agent_id),
+    ]
     enqueue_many(session, jobs, now=now)

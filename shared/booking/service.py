@@ -29,7 +29,7 @@ from shared.availability.busy import BusyTimeSource
 from shared.availability.cutoff import changes_closed, cutoff_reason
 from shared.availability.engine import unavailability_reason
 from shared.availability.service import AgentAvailability
-from shared.booking.effects import EffectTargets, plan_booking_effects
+from shared.booking.effects import EffectTargets, plan_booking_effects, plan_reassignment_effects
 from shared.booking.errors import (
     BookingCancelled,
     BookingNotFound,
@@ -39,6 +39,7 @@ from shared.booking.errors import (
     SlotUnavailable,
 )
 from shared.booking.schemas import BookingRequest
+from shared.calendars.google.events import event_id_for
 from shared.contacts.service import identify_contact, record_event
 from shared.locales import resolve_locale
 from shared.models import (
@@ -418,8 +419,9 @@ def reschedule(
     if start.tzinfo is None:
         raise SlotNotOffered("start must carry a UTC offset")
     meeting_type = booking.meeting_type
+    former: tuple[int, str] | None = None
     if booking.team_id is not None:
-        _reassign_for_reschedule(session, booking=booking, start=start, now=now, sources=sources)
+        former = _reassign_for_reschedule(session, booking=booking, start=start, now=now, sources=sources)
     else:
         lock_agent(session, agent_id=booking.agent_id)
         _check_slot(
@@ -448,6 +450,10 @@ def reschedule(
         now=now,
     )
     plan_booking_effects(session, booking=booking, event="rescheduled", now=now)
+    if former is not None:
+        plan_reassignment_effects(
+            session, booking=booking, former_agent_id=former[0], former_event_id=former[1], now=now
+        )
     return booking
 
 
@@ -584,10 +590,11 @@ def _earlier_team_attempt(
 
 def _reassign_for_reschedule(
     session: Session, *, booking: Booking, start: datetime, now: datetime, sources: Sequence[BusyTimeSource]
-) -> None:
+) -> tuple[int, str] | None:
     """A team booking's new start: a collective one needs every host free (its own time excluded); a
     round-robin one keeps its member when free, else moves to the first free member in the team's
-    order (the calendar event then moves with the planned effects). Locks as book_team does."""
+    order. Locks as book_team does. Returns (former agent id, their Google event id) after a move:
+    the new member's event gets an id of its own (the former's stays taken in Google)."""
     meeting_type = booking.meeting_type
     team = booking.team
     current = booking.agent
@@ -608,14 +615,14 @@ def _reassign_for_reschedule(
         ]
         if any(verdicts):
             raise _refusal(verdicts)
-        return
+        return None
     members = [agent for agent in active_members(team) if agent.id != current.id]
     lock_agents(session, agent_ids=[current.id, *(agent.id for agent in members)])
     first = _member_verdict(
         session, agent=current, meeting_type=meeting_type, start=start, now=now, sources=sources, excluding=booking
     )
     if first is None:
-        return
+        return None
     refusals: list[SlotUnavailable | SlotNotOffered | None] = [first]
     for agent in round_robin_order(session, team_id=team.id, members=members, now=now):
         verdict = _member_verdict(
@@ -623,8 +630,10 @@ def _reassign_for_reschedule(
         )
         if verdict is None:
             # The call moves to this member: the planned effects tell and write for the booking's agent.
+            former = (current.id, booking.provider_event_id or event_id_for(booking))
             booking.agent_id = agent.id
             booking.agent = agent
-            return
+            booking.provider_event_id = event_id_for(booking, host_agent_id=agent.id)
+            return former
         refusals.append(verdict)
     raise _refusal(refusals)

@@ -89,6 +89,12 @@ class Booking(Base):
         return [self.agent, *(host.agent for host in self.hosts)]
 
     @property
+    def agent_names(self) -> str:
+        """Who the invitee meets, as their emails name them: the agent, or every member of a
+        collective booking ("Ada Lovelace, Bob Byte")."""
+        return ", ".join(agent.name for agent in self.host_agents)
+
+    @property
     def host_agent_ids(self) -> list[int]:
         """Everyone whose time the booking occupies: its agent, then a collective booking's other members."""
         return [self.agent_id, *(host.agent_id for host in self.hosts)]

@@ -122,11 +122,17 @@ def handle_booking_email(context: JobContext, job: OutboxJob) -> None:
         # the cancellation email that follows tells the whole story.
         if booking.status == STATUS_CANCELLED and event != "cancelled":
             return None
-        # A collective booking's other member (SPEC §15): the agent's email, addressed to them.
+        # A collective booking's other member (SPEC §15): the agent's email, addressed to them; a
+        # round-robin booking's former member (moved on reschedule): its cancellation.
         host_id = payload.get("agent_id")
         host = next((h.agent for h in booking.hosts if h.agent_id == host_id), None)
         if isinstance(host_id, int) and host is None:
             return None
+        former_id = payload.get("former_agent_id")
+        if isinstance(former_id, int):
+            host = session.get(Agent, former_id)
+            if host is None:
+                return None
         return render_booking_email(
             booking, event=event, recipient=recipient, settings=context.settings, now=context.clock(), agent=host
         )

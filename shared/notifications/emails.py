@@ -165,7 +165,7 @@ def _names(booking: Booking) -> dict[str, str]:
         "type": booking.meeting_type.name,
         "first": booking.first_name,
         "last": booking.last_name,
-        "agent": booking.agent.name,
+        "agent": booking.agent_names,
     }
 
 

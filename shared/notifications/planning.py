@@ -76,6 +76,25 @@ def booking_email_jobs(
     return jobs
 
 
+def former_agent_email_job(booking: Booking, *, former_agent_id: int) -> PlannedJob:
+    """The cancellation email to the member a round-robin team booking moved away from (SPEC §15)."""
+    return PlannedJob(
+        kind=EMAIL_JOB,
+        payload={
+            "booking_id": booking.id,
+            "event": "cancelled",
+            "recipient": "agent",
+            "former_agent_id": former_agent_id,
+            "sequence": booking.sequence,
+        },
+        dedupe_key=email_dedupe_key(
+            booking.id, recipient=f"former{former_agent_id}", event="cancelled", sequence=booking.sequence
+        ),
+        booking_id=booking.id,
+        agent_id=former_agent_id,
+    )
+
+
 def plan_join_link_followups(session: Session, *, booking: Booking, now: datetime) -> None:
     """The Meet link became known (the calendar job saved `join_url`), in the same transaction:
     the invitee's confirmation and the agent's email, if they still wait, are due now (they carry the link); a "joining

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shared.accounts.permissions import Actor, is_manager, require_can_manage_agent, visible_agent_ids
+from shared.availability.busy import of_agent
 from shared.booking import service as booking_service
 from shared.booking.errors import BookingNotFound
 from shared.models import STATUS_CONFIRMED, Booking
@@ -23,7 +24,7 @@ def upcoming_bookings(
     query = select(Booking).where(Booking.status == STATUS_CONFIRMED, Booking.end_at > now)
     if agent_id is not None:
         require_can_manage_agent(actor, agent_id)
-        query = query.where(Booking.agent_id == agent_id)
+        query = query.where(of_agent(agent_id))  # with the collective team bookings they host
     else:
         allowed = visible_agent_ids(actor)
         if allowed is not None:

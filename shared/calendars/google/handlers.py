@@ -71,7 +71,12 @@ def _load(context: JobContext, job: OutboxJob) -> _Work | None:
         host = next((h for h in booking.hosts if h.agent_id == raw_host), None) if isinstance(raw_host, int) else None
         if isinstance(raw_host, int) and host is None:
             return None
+        # The member a round-robin team booking moved away from: their event, in their calendar.
+        former = job.payload.get("former_agent_id")
+        former_event = job.payload.get("event_id")
         agent_id = booking.agent_id if host is None else host.agent_id
+        if isinstance(former, int) and isinstance(former_event, str):
+            agent_id = former
         connection = get_connection(session, agent_id=agent_id)
         tokens = (
             usable_tokens(session, connection=connection, settings=context.settings, now=context.clock())
@@ -82,14 +87,16 @@ def _load(context: JobContext, job: OutboxJob) -> _Work | None:
             detail = connection.last_error if connection is not None and connection.last_error else None
             park_reason = WAITING_FOR_RECONNECT + (f" ({detail})" if detail else "")
         else:
-            if host is None:
+            if isinstance(former, int) and isinstance(former_event, str):
+                event_id = former_event
+            elif host is None:
                 event_id = booking.provider_event_id or event_id_for(booking)
             else:
                 event_id = host.provider_event_id or event_id_for(booking, host_agent_id=host.agent_id)
             work = _Work(
                 booking_id=booking.id,
                 agent_id=agent_id,
-                host=host is not None,
+                host=host is not None or isinstance(former, int),
                 cancelled=booking.status == STATUS_CANCELLED,
                 calendar_id=connection.destination_calendar_id or "primary",
                 event_id=event_id,

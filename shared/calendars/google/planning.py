@@ -43,3 +43,27 @@ def calendar_jobs(
             agent_id=booking.agent_id if host_agent_id is None else host_agent_id,
         )
     ]
+
+
+def former_agent_calendar_jobs(
+    booking: Booking, *, former_agent_id: int, former_event_id: str, status: str | None
+) -> list[PlannedJob]:
+    """The removal of a booking's event from the calendar of the member it moved away from (a
+    round-robin team booking rescheduled to another member, SPEC §15)."""
+    if status not in (STATUS_CONNECTED, STATUS_NEEDS_RECONNECT):
+        return []
+    return [
+        PlannedJob(
+            kind=DELETE_JOB,
+            payload={
+                "booking_id": booking.id,
+                "event": "reassigned",
+                "sequence": booking.sequence,
+                "former_agent_id": former_agent_id,
+                "event_id": former_event_id,
+            },
+            dedupe_key=f"calendar:google:booking:{booking.id}:former:{former_agent_id}:{booking.sequence}",
+            booking_id=booking.id,
+            agent_id=former_agent_id,
+        )
+    ]
