@@ -133,6 +133,7 @@ def _seed(settings: Settings) -> str:
         "",
         f"  Demo chat      {base}/demo/chat",
         f"  Hosted page    {settings.booking_url(summary.first_link)}   ({summary.agents[0][0]})",
+        *(f"  Team link      {settings.booking_url(link)}   ({name})" for name, link in summary.teams),
         f"  Dashboard      {settings.dashboard_url}",
         f"  API docs       {base}/docs",
         "",
