@@ -37,10 +37,25 @@ def postgres_available() -> bool:
         return False
 
 
+# A test run writes about 1.5 GB of databases per cluster (one per test, copied from a template).
+MEMORY_DIR_NEEDS = 6 * 1024**3
+
+
+def _memory_dir() -> str | None:
+    """/dev/shm when it is a roomy tmpfs (no disk writes, and removing the cluster at the end takes no
+    time); else the default temporary directory (a container's /dev/shm is often only 64 MB)."""
+    shm = "/dev/shm"
+    try:
+        roomy = os.access(shm, os.W_OK) and shutil.disk_usage(shm).free >= MEMORY_DIR_NEEDS
+    except OSError:
+        return None
+    return shm if roomy else None
+
+
 class ThrowawayPostgres:
     def __init__(self) -> None:
         self.port = free_port()
-        self.root = Path(tempfile.mkdtemp(prefix="meetings-pg-"))
+        self.root = Path(tempfile.mkdtemp(prefix="meetings-pg-", dir=_memory_dir()))
         self.data = self.root / "data"
         self._as_postgres: list[str] = []
         if os.geteuid() == 0:
