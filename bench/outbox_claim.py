@@ -6,11 +6,11 @@ PostgreSQL.
 A throwaway PostgreSQL cluster (tests/pg.py), migrated to head; `--future` pending reminder jobs due
 over the next 30 days and 200,000 done jobs (the history) are written by one set-based
 `INSERT … SELECT generate_series`, then `--due` jobs that are due now, and ANALYZE. Each claim is
-`shared.outbox.service.claim_due_jobs` (the lease clean-up UPDATE, then `SELECT … FOR UPDATE SKIP
-LOCKED` and the UPDATE of the claimed rows), batch 20, rolled back so every claim sees the same
-queue (one session, as a worker has). Measured with the due jobs waiting and with none due (an idle
-worker's poll), then again without the partial indexes of migration 0006 (only the older
-(status, next_attempt_at) index), to show what they are for.
+`shared.outbox.service.claim_due_jobs` (one statement: the give-up of exhausted leases as a
+data-modifying WITH, and `UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED) RETURNING`), batch
+20, rolled back so every claim sees the same queue (one session, as a worker has). Measured with the
+due jobs waiting and with none due (an idle worker's poll), then again without the partial indexes
+of migration 0006 (only the older (status, next_attempt_at) index), to show what they are for.
 """
 
 from __future__ import annotations

@@ -16,11 +16,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, delete, literal, null, or_, select, update
+from sqlalchemy import Integer, Table, and_, bindparam, delete, literal, null, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import Update
 from sqlalchemy.sql.elements import ColumnElement
 
 from shared.db import dialect_name, upsert_insert
@@ -127,17 +128,73 @@ def _status_is(status: str) -> ColumnElement[bool]:
 GAVE_UP_DEAD_WORKER = "gave up: the worker running the last attempt stopped before finishing (lease expired)"
 
 
-def _is_exhausted(now: datetime) -> ColumnElement[bool]:
+# The claim's statements are built once and executed with these parameters: building SQLAlchemy
+# statements costs more Python time than the database spends running them.
+_NOW = bindparam("claim_now", type_=OutboxJob.__table__.c.next_attempt_at.type)
+
+
+def _is_exhausted() -> ColumnElement[bool]:
     """Running with an expired lease and no attempt left: its worker kept dying while running it."""
-    return and_(_status_is(JOB_RUNNING), OutboxJob.locked_until < now, OutboxJob.attempts >= OutboxJob.max_attempts)
+    return and_(_status_is(JOB_RUNNING), OutboxJob.locked_until < _NOW, OutboxJob.attempts >= OutboxJob.max_attempts)
 
 
-def _is_due(now: datetime) -> ColumnElement[bool]:
+def _is_due() -> ColumnElement[bool]:
     """Pending and due, or running with an expired lease (its worker died) and an attempt left."""
     return or_(
-        and_(_status_is(JOB_PENDING), OutboxJob.next_attempt_at <= now),
-        and_(_status_is(JOB_RUNNING), OutboxJob.locked_until < now, OutboxJob.attempts < OutboxJob.max_attempts),
+        and_(_status_is(JOB_PENDING), OutboxJob.next_attempt_at <= _NOW),
+        and_(_status_is(JOB_RUNNING), OutboxJob.locked_until < _NOW, OutboxJob.attempts < OutboxJob.max_attempts),
     )
+
+
+def _give_up_statement() -> Update:
+    # A job whose worker kept dying while running it would otherwise be re-claimed forever.
+    return (
+        update(OutboxJob)
+        .where(_is_exhausted())
+        # Parameters named apart from the claim's: on PostgreSQL both are one statement.
+        .values(
+            status=bindparam("gave_up_status", JOB_FAILED),
+            locked_by=null(),
+            locked_until=null(),
+            last_error=bindparam("gave_up_error", GAVE_UP_DEAD_WORKER),
+            updated_at=_NOW,
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
+@lru_cache(maxsize=4)
+def _claim_statements(dialect: str) -> tuple[Update | None, Update]:
+    """(the give-up UPDATE to run first, or None when it rides along; the claim), for a dialect.
+
+    The due jobs are picked (on PostgreSQL locked, skipping those another worker is taking: FOR
+    UPDATE SKIP LOCKED; SQLite has one writer at a time) and claimed by one UPDATE. The two sets are
+    disjoint (exhausted jobs are not due), so on PostgreSQL the give-up rides along as a
+    data-modifying WITH of the same statement: an idle poll and a claim are one round trip each.
+    """
+    due = (
+        select(OutboxJob.id)
+        .where(_is_due())
+        .order_by(OutboxJob.next_attempt_at, OutboxJob.id)
+        .limit(bindparam("claim_limit", type_=Integer()))
+        .with_for_update(skip_locked=True)
+    )
+    claim = (
+        update(OutboxJob)
+        .where(OutboxJob.id.in_(due.scalar_subquery()))
+        .values(
+            status=JOB_RUNNING,
+            locked_by=bindparam("claim_worker"),
+            locked_until=bindparam("claim_lease_until"),
+            attempts=OutboxJob.attempts + 1,
+            updated_at=_NOW,
+        )
+        .returning(OutboxJob.id, OutboxJob.next_attempt_at)
+        .execution_options(synchronize_session=False)
+    )
+    if dialect == "postgresql":
+        return None, claim.add_cte(_give_up_statement().returning(OutboxJob.id).cte("gave_up"))
+    return _give_up_statement(), claim
 
 
 def claim_due_jobs(session: Session, *, worker_id: str, now: datetime, limit: int, lease_seconds: float) -> list[int]:
@@ -148,49 +205,18 @@ def claim_due_jobs(session: Session, *, worker_id: str, now: datetime, limit: in
     A running job whose lease expired with no attempt left is marked failed by the same call.
     Must be the first statement of its transaction (SQLite takes the write lock with it).
     """
-    # A job whose worker kept dying while running it would otherwise be re-claimed forever.
-    give_up = (
-        update(OutboxJob)
-        .where(_is_exhausted(now))
-        # Parameters named apart from the claim's: on PostgreSQL both are one statement.
-        .values(
-            status=bindparam("gave_up_status", JOB_FAILED),
-            locked_by=null(),
-            locked_until=null(),
-            last_error=bindparam("gave_up_error", GAVE_UP_DEAD_WORKER),
-            updated_at=bindparam("gave_up_at", now),
-        )
-        .execution_options(synchronize_session=False)
-    )
-    # The due jobs picked (on PostgreSQL locked, skipping those another worker is taking: FOR UPDATE
-    # SKIP LOCKED; SQLite has one writer at a time) and claimed by one UPDATE. The two sets are
-    # disjoint (exhausted jobs are not due), so on PostgreSQL the give-up rides along as a
-    # data-modifying WITH of the same statement: an idle poll and a claim are one round trip each.
-    due = (
-        select(OutboxJob.id)
-        .where(_is_due(now))
-        .order_by(OutboxJob.next_attempt_at, OutboxJob.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
-    claim = (
-        update(OutboxJob)
-        .where(OutboxJob.id.in_(due.scalar_subquery()))
-        .values(
-            status=JOB_RUNNING,
-            locked_by=worker_id,
-            locked_until=now + timedelta(seconds=lease_seconds),
-            attempts=OutboxJob.attempts + 1,
-            updated_at=now,
-        )
-        .returning(OutboxJob.id, OutboxJob.next_attempt_at)
-        .execution_options(synchronize_session=False)
-    )
-    if dialect_name(session) == "postgresql":
-        claim = claim.add_cte(give_up.returning(OutboxJob.id).cte("gave_up"))
-    else:
-        session.execute(give_up)
-    rows = session.execute(claim).all()
+    give_up, claim = _claim_statements(dialect_name(session))
+    if give_up is not None:
+        session.execute(give_up, {"claim_now": now})
+    rows = session.execute(
+        claim,
+        {
+            "claim_now": now,
+            "claim_limit": limit,
+            "claim_worker": worker_id,
+            "claim_lease_until": now + timedelta(seconds=lease_seconds),
+        },
+    ).all()
     # RETURNING gives no order: oldest due first, as the worker runs them.
     return [row.id for row in sorted(rows, key=lambda row: (row.next_attempt_at, row.id))]
 
