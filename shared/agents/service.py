@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict
 from datetime import datetime
 
@@ -19,7 +19,7 @@ from shared.agents.errors import (
     LinkNotFound,
     MeetingTypeNotFound,
 )
-from shared.agents.locations import NO_LOCATION, check_location_for_agent, check_location_for_agents
+from shared.agents.locations import NO_LOCATION, Location, check_location_for_agent, check_location_for_agents
 from shared.agents.locks import lock_agents
 from shared.agents.schemas import (
     DEFAULT_COLOUR,
@@ -241,39 +241,69 @@ def create_meeting_type(
     unless told otherwise); `location`: `{"kind", "value"}` (shared.agents.locations; None: `none`).
     """
     agent = get_agent(session, agent_id=agent_id)
-    rules = check_meeting_type_rules(
-        {
+    return add_meeting_type(
+        session,
+        agent_id=agent_id,
+        horizon_days=agent.availability.horizon_days,
+        check_place=lambda raw: check_location_for_agent(session, agent_id=agent_id, raw=raw),
+        name=name,
+        duration_minutes=duration_minutes,
+        description=description,
+        colour=colour,
+        active=active,
+        rules={
             "min_notice_minutes": min_notice_minutes,
             "buffer_before_minutes": buffer_before_minutes,
             "buffer_after_minutes": buffer_after_minutes,
             "max_per_day": max_per_day,
         },
-        horizon_days=agent.availability.horizon_days,
+        reminder_minutes=reminder_minutes,
+        location=location,
     )
-    place = NO_LOCATION if location is None else check_location_for_agent(session, agent_id=agent_id, raw=location)
+
+
+def add_meeting_type(
+    session: Session,
+    *,
+    agent_id: int | None = None,
+    team_id: int | None = None,
+    horizon_days: int,
+    check_place: Callable[[object], Location],
+    name: str,
+    duration_minutes: int,
+    description: str,
+    colour: str,
+    active: bool,
+    rules: Mapping[str, object],
+    reminder_minutes: Sequence[int],
+    location: object,
+) -> MeetingType:
+    """Check a new meeting type and add it at the end of its owner's list: an agent's
+    (`create_meeting_type`) or a team's (shared.teams.service), the same fields and rules for both.
+
+    The rules are checked against `horizon_days` (the owner's booking horizon), the location by the
+    owner's own `check_place` (a team's `google_meet` needs every member's Google Calendar)."""
+    checked_rules = check_meeting_type_rules(rules, horizon_days=horizon_days)
+    place = NO_LOCATION if location is None else check_place(location)
+    owner = MeetingType.team_id == team_id if team_id is not None else MeetingType.agent_id == agent_id
+    last = session.scalar(select(func.max(MeetingType.position)).where(owner, MeetingType.deleted_at.is_(None)))
     meeting_type = MeetingType(
-        **rules,
+        **checked_rules,
         agent_id=agent_id,
+        team_id=team_id,
         name=check_name(name),
         duration_minutes=check_duration(duration_minutes),
         description=check_description(description),
         colour=check_colour(colour),
         active=check_active(active),
         reminder_minutes=check_reminder_minutes(reminder_minutes),
-        position=_next_position(session, agent_id=agent_id),
+        position=0 if last is None else last + 1,
         location_kind=place.kind,
         location_value=place.value,
     )
     session.add(meeting_type)
     session.flush()
     return meeting_type
-
-
-def _next_position(session: Session, *, agent_id: int) -> int:
-    last = session.scalar(
-        select(func.max(MeetingType.position)).where(MeetingType.agent_id == agent_id, MeetingType.deleted_at.is_(None))
-    )
-    return 0 if last is None else last + 1
 
 
 _CHECKS = {

@@ -10,23 +10,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shared.agents.bookable import is_bookable_for_team, team_bookable_clause
 from shared.agents.errors import LinkNotFound, MeetingTypeNotFound
-from shared.agents.locations import NO_LOCATION, check_location_for_agents
+from shared.agents.locations import check_location_for_agents
 from shared.agents.schemas import DEFAULT_COLOUR, HORIZON_DAYS_RANGE
-from shared.agents.service import new_link
-from shared.agents.validation import (
-    check_active,
-    check_colour,
-    check_description,
-    check_duration,
-    check_meeting_type_rules,
-    check_name,
-    check_reminder_minutes,
-)
+from shared.agents.service import add_meeting_type, new_link
 from shared.models import Agent, MeetingType, Team, TeamMember
 from shared.models.meeting_type import DEFAULT_REMINDER_MINUTES
 from shared.models.team import TEAM_MODES
@@ -246,35 +237,22 @@ def create_team_meeting_type(
     """Add a meeting type at the end of the team's list: the fields and rules of an agent's type
     (None rules use each member's own setting). `google_meet` needs every member's Google Calendar."""
     team = get_team(session, team_id=team_id)
-    rules = check_meeting_type_rules(
-        {
+    return add_meeting_type(
+        session,
+        team_id=team.id,
+        horizon_days=members_horizon_days(team),
+        check_place=lambda raw: check_location_for_agents(session, agent_ids=team.member_ids, raw=raw),
+        name=name,
+        duration_minutes=duration_minutes,
+        description=description,
+        colour=colour,
+        active=active,
+        rules={
             "min_notice_minutes": min_notice_minutes,
             "buffer_before_minutes": buffer_before_minutes,
             "buffer_after_minutes": buffer_after_minutes,
             "max_per_day": max_per_day,
         },
-        horizon_days=members_horizon_days(team),
+        reminder_minutes=reminder_minutes,
+        location=location,
     )
-    place = (
-        NO_LOCATION if location is None else check_location_for_agents(session, agent_ids=team.member_ids, raw=location)
-    )
-    last = session.scalar(
-        select(func.max(MeetingType.position)).where(MeetingType.team_id == team.id, MeetingType.deleted_at.is_(None))
-    )
-    meeting_type = MeetingType(
-        **rules,
-        agent_id=None,
-        team_id=team.id,
-        name=check_name(name),
-        duration_minutes=check_duration(duration_minutes),
-        description=check_description(description),
-        colour=check_colour(colour),
-        active=check_active(active),
-        reminder_minutes=check_reminder_minutes(reminder_minutes),
-        position=0 if last is None else last + 1,
-        location_kind=place.kind,
-        location_value=place.value,
-    )
-    session.add(meeting_type)
-    session.flush()
-    return meeting_type
