@@ -15,10 +15,11 @@ import argparse
 import os
 import statistics
 import sys
+import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from bench.bookings import API_ENV, fire, planned_bookings
+from bench.bookings import API_ENV, CONNECTIONS, fire, fire_fast, planned_bookings
 from tests.live import running_api
 from tests.pg import ThrowawayPostgres
 
@@ -60,16 +61,17 @@ def cpu_seconds(pids: list[int]) -> float:
     return total / TICKS
 
 
-def run(url: str, *, workers: int, requests: int, agents: int) -> tuple[float, float]:
+def run(url: str, *, workers: int, requests: int, agents: int) -> tuple[float, float, float]:
+    """(bookings/s, API CPU ms per booking, client CPU ms per booking)."""
     warm_up, planned = planned_bookings(url, requests=requests, agents=agents)
     with running_api(url, workers=workers, extra_env=API_ENV) as base_url:
         fire(base_url, warm_up, 8)
         pids = api_processes(urlsplit(base_url).port or 0)
-        before = cpu_seconds(pids)
-        statuses, seconds = fire(base_url, planned, 32)
-        used = cpu_seconds(pids) - before
-    created = statuses[201]
-    return created / seconds, 1000 * used / max(created, 1)
+        before, client_before = cpu_seconds(pids), time.process_time()
+        statuses, seconds = fire_fast(base_url, planned, CONNECTIONS)
+        used, client = cpu_seconds(pids) - before, time.process_time() - client_before
+    created = max(statuses[201], 1)
+    return statuses[201] / seconds, 1000 * used / created, 1000 * client / created
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -81,14 +83,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     cluster = ThrowawayPostgres()
     cluster.start()
-    rates, cpus = [], []
+    rates, cpus, clients = [], [], []
     try:
         for _ in range(args.repeat):
-            rate, cpu = run(
+            rate, cpu, client = run(
                 cluster.url(cluster.create_database()), workers=args.workers, requests=args.requests, agents=args.agents
             )
             rates.append(rate)
             cpus.append(cpu)
+            clients.append(client)
     finally:
         cluster.stop()
     print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}")
@@ -98,6 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         f"API server CPU per booking (user+sys of the {args.workers} workers and the master): median "
         f"{statistics.median(cpus):.2f} ms (runs: {', '.join(f'{c:.2f}' for c in cpus)})"
     )
+    print(f"client CPU per booking (bench.load_client): median {statistics.median(clients):.3f} ms")
     return 0
 
 

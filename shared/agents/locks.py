@@ -22,13 +22,17 @@ _LOCK_AGENT = (
     update(Agent)
     .where(Agent.id == bindparam("agent_id"))
     .values(booking_lock_version=Agent.booking_lock_version + 1)
+    .returning(Agent.booking_lock_version)
     .execution_options(synchronize_session=False)
 )
 
 
-def lock_agent(session: Session, *, agent_id: int) -> None:
-    """Serialise all booking writes of one agent until the transaction ends."""
-    session.execute(_LOCK_AGENT, {"agent_id": agent_id})
+def lock_agent(session: Session, *, agent_id: int) -> int:
+    """Serialise all booking writes of one agent until the transaction ends. Returns the bumped
+    version: a caller that read the agent's version before sees whether anyone wrote in between
+    (the version it read + 1 = nobody)."""
+    version: int = session.execute(_LOCK_AGENT, {"agent_id": agent_id}).scalar_one()
+    return version
 
 
 def lock_agents(session: Session, *, agent_ids: Iterable[int]) -> None:

@@ -194,11 +194,20 @@ def book(
     local_only = [source for source in sources if source.local]
     _check_slot(session, agent=agent, meeting_type=meeting_type, start=request.start, now=now, sources=local_only)
 
-    lock_agent(session, agent_id=agent.id)
+    version = lock_agent(session, agent_id=agent.id)
     earlier = _earlier_attempt(session, agent_id=agent.id, idempotency_key=idempotency_key, fingerprint=fingerprint)
     if earlier is not None:
         return earlier, False
-    _check_slot(session, agent=agent, meeting_type=meeting_type, start=request.start, now=now, sources=sources)
+    # The local bookings checked above were read after the agent row (and its lock version), and every
+    # write that changes what the agent's time holds bumps that version under this lock: when ours is
+    # the very next version, nobody wrote in between and that check still holds, so only the other
+    # sources (a calendar, read fresh) are left. Otherwise the whole check runs again, under the lock.
+    unchanged = version == agent.booking_lock_version + 1
+    fresh_sources = [source for source in sources if not source.local] if unchanged else list(sources)
+    if fresh_sources:
+        _check_slot(
+            session, agent=agent, meeting_type=meeting_type, start=request.start, now=now, sources=fresh_sources
+        )
 
     booking, submit = _write_booking(
         session,
