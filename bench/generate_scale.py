@@ -378,6 +378,14 @@ def generate(database_url: str, *, scale: int, seed: int = 1, now: datetime | No
             busy_link = connection.execute(
                 text("SELECT link FROM agents WHERE id = :id"), {"id": busy[0].id}
             ).scalar_one()
+            # Each agent's confirmed bookings by start: none may begin before the previous one ends.
+            overlapping = connection.execute(
+                text(
+                    "SELECT count(*) FROM (SELECT start_at, lag(end_at) OVER (PARTITION BY agent_id ORDER BY start_at)"
+                    " AS previous_end FROM bookings WHERE status = 'confirmed') AS b WHERE start_at < previous_end"
+                )
+            ).scalar_one()
+        counts["overlapping confirmed bookings"] = int(overlapping)
         counts["contacts made"], counts["bookings made"] = contacts, bookings
         counts["busy agent's confirmed bookings in the horizon"] = int(busy_horizon)
         return ScaleData(
