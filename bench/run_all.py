@@ -1,9 +1,11 @@
 """Run every benchmark in bench/ one after the other and say which met its budget.
 
-    .venv/bin/python -m bench.run_all [--quick]
+    .venv/bin/python -m bench.run_all [--quick] [--scale]
 
 Each benchmark runs as its own process (`python -m bench.<name>`), prints its own table, and exits
 0 when its SPEC §13 budget is met. --quick shortens the runs (a smoke test, not figures to record).
+--scale adds bench.scale, the rows at 1×, 10× and 100× the data (about half an hour, ~8 GB of
+database on /dev/shm); with --quick only 1× and 10×.
 """
 
 from __future__ import annotations
@@ -23,14 +25,21 @@ BENCHMARKS: list[tuple[str, list[str], list[str]]] = [
     ("bench.bookings", [], ["--requests", "300", "--repeat", "1"]),
     ("bench.funnel", [], ["--events", "50000", "--repeat", "3"]),
 ]
+SCALE: tuple[str, list[str], list[str]] = (
+    "bench.scale",
+    ["--explain"],
+    ["--scales", "1,10", "--repeat", "1", "--runs", "20", "--funnel-runs", "1", "--bookings", "300"]
+    + ["--booking-repeat", "1", "--http-requests", "50"],
+)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--scale", action="store_true", help="also bench.scale (1×, 10×, 100× the data)")
     args = parser.parse_args(argv)
     outcomes: list[tuple[str, int]] = []
-    for module, normal, quick in BENCHMARKS:
+    for module, normal, quick in [*BENCHMARKS, *([SCALE] if args.scale else [])]:
         if importlib.util.find_spec(module) is None:
             continue
         print(f"\n=== {module} ===", flush=True)
