@@ -24,6 +24,8 @@ BENCHMARKS: list[tuple[str, list[str], list[str]]] = [
     ("bench.widget_load", [], ["--runs", "3"]),
     ("bench.bookings", [], ["--requests", "300", "--repeat", "1"]),
     ("bench.funnel", [], ["--events", "50000", "--repeat", "3"]),
+    ("bench.outbox_claim", [], ["--future", "20000", "--claims", "30"]),
+    ("bench.scale_out", [], ["--processes", "1,2", "--requests", "200", "--seconds", "2", "--repeat", "1"]),
 ]
 SCALE: tuple[str, list[str], list[str]] = (
     "bench.scale",
