@@ -20,7 +20,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from shared.agents.bookable import is_bookable_for_team
 from shared.agents.errors import LinkNotFound, MeetingTypeNotFound
 from shared.agents.service import get_agent_by_link, get_bookable_meeting_type
-from shared.availability.cache import MAX_CACHEABLE_ID, AnswerCache, AnswerVersion, answer_version, generation
+from shared.availability.cache import (
+    MAX_CACHEABLE_ID,
+    AnswerCache,
+    AnswerVersion,
+    DriverVersionReader,
+    answer_version,
+    generation,
+)
 from shared.db import session_scope
 from shared.models import Agent, MeetingType, Team
 
@@ -78,14 +85,18 @@ class PublicAnswers:
         self.engine = engine
         self.cache = cache
 
-    def look_up(self, question: Question, *, engine: Engine | None = None) -> Validated:
+    def look_up(self, question: Question, *, reader: DriverVersionReader | None = None) -> Validated:
         """Validate link and meeting type with the one query that also validates a stored answer.
 
-        `engine`: another engine for the query (the SQLite connection reserved for the event loop).
+        `reader`: the query on a driver connection of another engine (the SQLite connection reserved
+        for the event loop); when the driver fails, the same query through SQLAlchemy on that engine.
         """
         seen_generation = generation()  # read before the version: a write committed after it misses
-        with (engine or self.engine).connect() as connection:
-            version = answer_version(connection, link=question.link, meeting_type_id=question.meeting_type_id)
+        link, meeting_type_id = question.link, question.meeting_type_id
+        version = reader.version(link=link, meeting_type_id=meeting_type_id) if reader is not None else None
+        if version is None:
+            with (reader.engine if reader is not None else self.engine).connect() as connection:
+                version = answer_version(connection, link=link, meeting_type_id=meeting_type_id)
         cached = self.cache.get(question.key, version=version, generation=seen_generation, now=question.now)
         return Validated(version=version, generation=seen_generation, cached=cached)
 
