@@ -35,6 +35,7 @@ import threading
 import time
 from collections import OrderedDict, namedtuple
 from collections.abc import Callable, Hashable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -215,23 +216,32 @@ def _team_answer_version(rows: Sequence[Any]) -> AnswerVersion:
 
 
 class DriverVersionReader:
-    """`answer_version` run on a driver (DBAPI) connection of `engine`, the statements compiled once.
+    """`answer_version` on one driver (DBAPI) connection of `engine`, the statements compiled once.
 
-    Why: through a SQLAlchemy Connection the one-row read costs ~130 µs of CPU on SQLite (checkout
-    events, execution context, result set-up), on the driver's cursor ~25 µs; a cache hit is little
-    else. Same statements, same rows, same 404s. The values come as the driver gives them (SQLite's
-    timestamps as text), so a version read here never equals one read through SQLAlchemy: a cache
-    entry validated one way and looked up the other way is a miss, never a wrong hit.
+    Why: through a SQLAlchemy Connection the one-row read costs ~130 µs of CPU on SQLite (pool
+    checkout and return, execution context, result set-up); on the driver's cursor ~15 µs, and a
+    cache hit is little else. Same statements, same rows, same 404s. For one thread at a time (the
+    event loop's): the connection is taken from the engine's pool once and kept (detached from the
+    pool, which may open another one for the fallback below) until `close`, or until the engine is
+    disposed (a new pool): then the next read opens a new one, as a pooled connection would.
 
-    `version` returns None when the driver fails (a database that went away, a locked file): the
-    caller then takes `answer_version` through SQLAlchemy, which raises the error as the rest of the
-    app sees it (OperationalError -> 503).
+    The values come as the driver gives them (SQLite's timestamps as text), so a version read here
+    never equals one read through SQLAlchemy: an entry validated one way and looked up the other
+    way is a miss, never a wrong hit. Every statement ends before `version` returns (rows fetched,
+    cursor closed), so with SQLite's autocommit reads no snapshot is held between requests: each
+    read sees what any process committed before it.
+
+    `version` returns None when the driver fails (a database that went away, a locked file); the
+    connection is dropped and the caller takes `answer_version` through SQLAlchemy, which raises
+    the error as the rest of the app sees it (OperationalError -> 503).
     """
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._driver_error: type[Exception] = engine.dialect.loaded_dbapi.Error
         self._compiled = {query: self._compile(query) for query in (_VERSION_QUERY, _TEAM_VERSION_QUERY)}
+        self._fairy: Any = None  # the pool's wrapper of the kept connection, detached
+        self._pool: Any = None  # the pool it came from
 
     def _compile(self, query: Any) -> tuple[str, tuple[str, ...] | None, Callable[..., Any]]:
         compiled = query.compile(dialect=self.engine.dialect)
@@ -239,28 +249,33 @@ class DriverVersionReader:
         row = namedtuple("Row", [column.key for column in query.selected_columns])  # type: ignore[misc]
         return compiled.string, positions, row._make
 
+    def _rows(self, query: Any, params: dict[str, Any]) -> list[Any]:
+        sql, positions, make = self._compiled[query]
+        cursor = self._fairy.dbapi_connection.cursor()
+        try:
+            cursor.execute(sql, tuple(params[name] for name in positions) if positions else params)
+            return [make(row) for row in cursor.fetchall()]
+        finally:
+            cursor.close()
+
     def version(self, *, link: str, meeting_type_id: int) -> AnswerVersion | None:
         try:
-            connection = self.engine.raw_connection()  # the driver's own error when it cannot connect
+            if self._pool is not self.engine.pool:  # first read, or the engine was disposed since
+                self.close()
+                pool = self.engine.pool
+                fairy = self.engine.raw_connection()
+                fairy.detach()
+                self._fairy, self._pool = fairy, pool
+            return _answer_version(self._rows, link=link, meeting_type_id=meeting_type_id)
         except self._driver_error:
+            self.close()
             return None
-        try:
-            cursor = connection.cursor()
 
-            def rows_of(query: Any, params: dict[str, Any]) -> list[Any]:
-                sql, positions, make = self._compiled[query]
-                cursor.execute(sql, tuple(params[name] for name in positions) if positions else params)
-                return [make(row) for row in cursor.fetchall()]
-
-            try:
-                return _answer_version(rows_of, link=link, meeting_type_id=meeting_type_id)
-            finally:
-                cursor.close()
-        except self._driver_error:
-            connection.invalidate()
-            return None
-        finally:
-            connection.close()
+    def close(self) -> None:
+        fairy, self._fairy, self._pool = self._fairy, None, None
+        if fairy is not None:
+            with suppress(self._driver_error):  # already gone
+                fairy.close()  # detached: closes the driver's connection
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from functools import lru_cache
 from typing import Annotated, Any
 from urllib.parse import parse_qsl
 from zoneinfo import ZoneInfo
@@ -185,13 +186,8 @@ def _slots_question(state: Any, *, link: str, meeting_type_id: int, date: str, t
 
 
 def _loop_reader(state: Any) -> DriverVersionReader | None:
-    """The validation query on the event loop's own SQLite connection (app.state.loop_engine)."""
-    engine = getattr(state, "loop_engine", None)
-    if engine is None:
-        return None
+    """The validation query on the event loop's own SQLite connection (widget_api.app's lifespan)."""
     reader: DriverVersionReader | None = getattr(state, "loop_version_reader", None)
-    if reader is None or reader.engine is not engine:
-        reader = state.loop_version_reader = DriverVersionReader(engine)
     return reader
 
 
@@ -245,35 +241,41 @@ class AnswerRoute(APIRoute):
         self._question = _QUESTIONS[endpoint.__name__]
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        asked = self._canonical(scope) if scope["method"] == "GET" else None
-        if asked is None:
+        values = _canonical_query(scope["query_string"], self._params) if scope["method"] == "GET" else None
+        if values is None:
             await super().handle(scope, receive, send)
             return
-        await _json(await _answer(scope["app"].state, asked))(scope, receive, send)
-
-    def _canonical(self, scope: Scope) -> Asked | None:
-        # Parsed as Starlette's QueryParams parses it (FastAPI reads the last of repeated values).
-        seen: dict[str, str] = {}
-        wanted = ("meeting_type_id", *self._params)
-        for name, value in parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True):
-            if name in wanted:
-                if name in seen:
-                    return None
-                seen[name] = value
-        if len(seen) != len(wanted) or not _CANONICAL_ID.fullmatch(seen["meeting_type_id"]):
-            return None
-        first, second = self._params
-        values = {first: seen[first], second: seen[second]}
-        link: str = scope["path_params"]["link"]
-        return self._question(scope["app"].state, link=link, meeting_type_id=int(seen["meeting_type_id"]), **values)
+        meeting_type_id, first, second = values
+        state = scope["app"].state
+        asked = self._question(
+            state,
+            link=scope["path_params"]["link"],
+            meeting_type_id=meeting_type_id,
+            **{self._params[0]: first, self._params[1]: second},
+        )
+        body = await _answer(state, asked)
+        # What Response(content=body, media_type="application/json") sends, without building one.
+        headers = [(b"content-length", str(len(body)).encode()), (b"content-type", b"application/json")]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
 
 
-# The slots and days routes, with their own route class; included right here, so the routes and the
-# OpenAPI schema keep their order.
-answers_router = APIRouter(route_class=AnswerRoute)
+@lru_cache(maxsize=4096)
+def _canonical_query(query_string: bytes, params: tuple[str, str]) -> tuple[int, str, str] | None:
+    """(meeting type id, the two other values) of a canonical query, else None. Parsed as
+    Starlette's QueryParams parses it; the values are checked by the route's question."""
+    seen: dict[str, str] = {}
+    wanted = ("meeting_type_id", *params)
+    for name, value in parse_qsl(query_string.decode("latin-1"), keep_blank_values=True):
+        if name in wanted:
+            if name in seen:
+                return None  # FastAPI reads the last of repeated values: its path decides
+            seen[name] = value
+    if len(seen) != len(wanted) or not _CANONICAL_ID.fullmatch(seen["meeting_type_id"]):
+        return None
+    return int(seen["meeting_type_id"]), seen[params[0]], seen[params[1]]
 
 
-@answers_router.get("/links/{link}/days", response_model=DaysOut, responses=ERRORS)
 async def get_days(
     request: Request,
     link: str,
@@ -287,7 +289,6 @@ async def get_days(
     return _json(await _answer(state, asked))
 
 
-@answers_router.get("/links/{link}/slots", response_model=SlotsOut, responses=ERRORS)
 async def get_slots(
     request: Request,
     link: str,
@@ -301,7 +302,14 @@ async def get_slots(
     return _json(await _answer(state, asked))
 
 
-router.include_router(answers_router)
+# Added here with their own route class (on `router` itself: an included router would be one more
+# level of matching per request), so the routes and the OpenAPI schema keep their order.
+router.add_api_route(
+    "/links/{link}/days", get_days, response_model=DaysOut, responses=ERRORS, route_class_override=AnswerRoute
+)
+router.add_api_route(
+    "/links/{link}/slots", get_slots, response_model=SlotsOut, responses=ERRORS, route_class_override=AnswerRoute
+)
 
 
 @router.post("/events", status_code=status.HTTP_202_ACCEPTED, responses=ERRORS)
