@@ -12,9 +12,9 @@ All are plain ASGI (no BaseHTTPMiddleware), so they add no task or buffering of 
 from __future__ import annotations
 
 import logging
+import os
 import re
 import time
-import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from functools import lru_cache
@@ -63,6 +63,14 @@ def _json_error(status: int, detail: str, headers: dict[str, str] | None = None)
     return JSONResponse(status_code=status, content={"detail": detail}, headers=headers)
 
 
+def _first_header(scope: Scope, name: bytes) -> str:
+    """Headers(scope=scope).get(name, ""), without building the Headers (`name` in lower case)."""
+    for key, value in scope["headers"]:
+        if key == name:
+            return str(value.decode("latin-1"))
+    return ""
+
+
 def route_template(scope: Scope) -> str:
     """The matched route's path template, e.g. `/api/v1/bookings/{manage_token}` — never the raw path."""
     route = scope.get("route")
@@ -90,8 +98,9 @@ class RequestLogMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        incoming = Headers(scope=scope).get("x-request-id", "")
-        request_id = incoming if REQUEST_ID_FORMAT.fullmatch(incoming) else uuid.uuid4().hex
+        incoming = _first_header(scope, b"x-request-id")
+        # 32 random hex digits, as uuid4().hex was, for an eighth of its cost.
+        request_id = incoming if REQUEST_ID_FORMAT.fullmatch(incoming) else os.urandom(16).hex()
         token = REQUEST_ID.set(request_id)
         started = time.perf_counter()
         status = 500
@@ -218,6 +227,7 @@ class RateLimitMiddleware:
         # The key of a (peer, X-Forwarded-For) pair never changes under one policy, and parsing the
         # addresses was a good part of this middleware's time; bounded, so sprayed headers only evict.
         self._client_key = lru_cache(maxsize=4096)(self._key_of)
+        self._bucket_for = lru_cache(maxsize=4096)(bucket_for)  # a pure function of (method, path)
 
     def _key_of(self, peer: str | None, forwarded: tuple[str, ...]) -> str:
         return client_key(client_address(peer, forwarded, self.policy.trusted_proxies))
@@ -230,7 +240,7 @@ class RateLimitMiddleware:
         return self._limiter
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        bucket = bucket_for(scope["method"], scope["path"]) if scope["type"] == "http" else None
+        bucket = self._bucket_for(scope["method"], scope["path"]) if scope["type"] == "http" else None
         if bucket is None:
             await self.app(scope, receive, send)
             return
