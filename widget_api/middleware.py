@@ -207,10 +207,26 @@ class PublicCORSMiddleware:
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and PUBLIC_API.fullmatch(scope["path"]):
+        if scope["type"] != "http" or not PUBLIC_API.fullmatch(scope["path"]):
+            await self.app(scope, receive, send)
+        elif any(name == b"origin" for name, _ in scope["headers"]):
             await self.cors(scope, receive, send)
         else:
-            await self.app(scope, receive, send)
+            await self.app(scope, receive, _vary_origin(send))
+
+
+def _vary_origin(send: Send) -> Send:
+    """What CORSMiddleware does to the response of a request without Origin (no preflight, no
+    Access-Control-* headers, `Vary: Origin` added), without its per-request Headers and partial."""
+
+    async def send_with_vary(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message.setdefault("headers", [])
+            headers = MutableHeaders(scope=message)
+            headers["Vary"] = ", ".join([*headers.getlist("Vary"), "Origin"])
+        await send(message)
+
+    return send_with_vary
 
 
 class RateLimitMiddleware:
