@@ -26,6 +26,7 @@ from typing import Any
 from bench.data import ZONE
 from bench.http_app import bare_app, seed_database
 from bench.http_slots import slots_paths
+from shared.models import Agent
 
 
 async def _request(app: Any, path: str) -> None:
@@ -88,28 +89,30 @@ class _Stopwatch:
 
 
 def _steps(database_url: str, link: str, meeting_type_id: int, days: list[date], rounds: int) -> dict[str, float]:
-    from shared.agents.service import get_agent_by_link, get_bookable_meeting_type
-    from shared.availability.cache import answer_version
+    from shared.availability.answers import owner_and_type
+    from shared.availability.cache import DriverVersionReader
     from shared.availability.engine import free_slots
     from shared.availability.service import AgentAvailability, default_sources, rules_from_model
     from shared.db import build_engine, build_sessionmaker
     from shared.settings import Settings
 
-    engine = build_engine(Settings(environment="development", database_url=database_url))
+    settings = Settings(environment="development", database_url=database_url)
+    engine = build_engine(settings)
     factory = build_sessionmaker(engine)
+    loop_engine = build_engine(settings, pool_size=1, max_overflow=0)  # as the app's lifespan builds it
+    reader = DriverVersionReader(loop_engine)
     now = datetime.now(UTC)
     step = _Stopwatch()
     for i in range(rounds):
         start = datetime.combine(days[i % len(days)], datetime.min.time(), tzinfo=ZONE).astimezone(UTC)
         end = start + timedelta(days=1)
-        with step("cache validation: one Core query by link (answer_version)"), engine.connect() as connection:
-            answer_version(connection, link=link, meeting_type_id=meeting_type_id)
+        with step("cache validation: one query by link on the driver's cursor (DriverVersionReader)"):
+            reader.version(link=link, meeting_type_id=meeting_type_id)
         with step("open session"):
             session = factory()
-        with step("agent by link (ORM, availability joined)"):
-            agent = get_agent_by_link(session, link=link)
-        with step("meeting type"):
-            meeting_type = get_bookable_meeting_type(session, agent=agent, meeting_type_id=meeting_type_id)
+        with step("agent (availability joined) and meeting type: one ORM statement (owner_and_type)"):
+            agent, meeting_type = owner_and_type(session, link=link, meeting_type_id=meeting_type_id)
+        assert isinstance(agent, Agent)
         duration = timedelta(minutes=meeting_type.duration_minutes)
         with step("rules from the availability row"):
             rules_from_model(agent.availability, meeting_type=meeting_type)
@@ -128,6 +131,8 @@ def _steps(database_url: str, link: str, meeting_type_id: int, days: list[date],
         with step("commit + close"):
             session.commit()
             session.close()
+    reader.close()
+    loop_engine.dispose()
     engine.dispose()
     warm = rounds // 10
     return {name: statistics.median(values[warm:]) / 1000 for name, values in step.spent.items()}
@@ -149,6 +154,17 @@ def main(argv: list[str] | None = None) -> int:
 
         def real_app(cache_seconds: str) -> Any:
             os.environ["MEETINGS_AVAILABILITY_CACHE_SECONDS"] = cache_seconds
+            os.environ["MEETINGS_RATE_LIMIT_ENABLED"] = "false"
+            return app_factory()
+
+        def limited_app() -> Any:  # as bench.http_slots serves it: every read counted, none refused
+            os.environ.update(
+                {
+                    "MEETINGS_AVAILABILITY_CACHE_SECONDS": "5",
+                    "MEETINGS_RATE_LIMIT_ENABLED": "true",
+                    "MEETINGS_RATE_LIMIT_READS_PER_MINUTE": "1000000000",
+                }
+            )
             return app_factory()
 
         paths = slots_paths(link, demo_id, now)
@@ -157,6 +173,7 @@ def main(argv: list[str] | None = None) -> int:
         for name, app, targets, count in (
             ("real app, GET …/slots, rate limits off, answer cache warm (hits)", real_app("5"), paths, args.requests),
             ("real app, GET …/slots, rate limits off, answer cache off (misses)", real_app("0"), paths, args.requests),
+            ("real app, GET …/slots, rate limits on, answer cache warm (hits)", limited_app(), paths, args.requests),
             ("bare FastAPI, sync def", bare_app(), ["/bare"], args.requests * 5),
             ("bare FastAPI, async def", bare_app(), ["/bare-async"], args.requests * 5),
         ):

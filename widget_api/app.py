@@ -12,7 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from shared.availability.busy import BusyTimeSource
-from shared.availability.cache import AnswerCache, install_invalidation
+from shared.availability.cache import AnswerCache, DriverVersionReader, install_invalidation
 from shared.calendars.sources import busy_sources_for
 from shared.db import build_engine, build_sessionmaker
 from shared.models import utcnow
@@ -44,6 +44,7 @@ def create_app(
         # connection that threads hold (which could need the loop to give it back).
         loop_engine = build_engine(settings, pool_size=1, max_overflow=0) if settings.is_sqlite else None
         app.state.loop_engine = loop_engine
+        app.state.loop_version_reader = DriverVersionReader(loop_engine) if loop_engine is not None else None
         yield
         limiter = getattr(app.state, "rate_limiter", None)
         if limiter is not None:
@@ -51,6 +52,8 @@ def create_app(
                 limiter.flush()  # batched read hits still pending in this process
             except SQLAlchemyError:
                 logging.getLogger("meetings.app").warning("could not write pending rate-limit hits at shutdown")
+        if app.state.loop_version_reader is not None:
+            app.state.loop_version_reader.close()
         if loop_engine is not None:
             loop_engine.dispose()
         engine.dispose()

@@ -33,6 +33,19 @@ def _preflight(client: TestClient, path: str, origin: str, method: str = "POST")
     return {"status": str(response.status_code), **{k.lower(): v for k, v in response.headers.items()}}
 
 
+def test_a_widget_api_answer_without_origin_varies_on_origin_and_allows_none(
+    embed_settings: Settings, make_client: ClientFactory, db: sessionmaker[Session]
+) -> None:
+    # A cache in front of the API must not serve this answer to a page of an embed origin.
+    _, link, types = committed_agent(db)
+    slots = {"meeting_type_id": types["Demo"], "date": "2026-06-02", "tz": "Europe/Warsaw"}
+    with make_client(embed_settings) as client:
+        for response in (client.get(f"/api/v1/links/{link}"), client.get(f"/api/v1/links/{link}/slots", params=slots)):
+            assert response.status_code == 200, response.text
+            assert response.headers["vary"] == "Origin"
+            assert not [name for name in response.headers if name.lower().startswith("access-control-")]
+
+
 def test_the_widget_api_answers_embed_origins_only(
     embed_settings: Settings, make_client: ClientFactory, db: sessionmaker[Session]
 ) -> None:

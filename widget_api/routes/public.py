@@ -3,16 +3,26 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from datetime import datetime
+from functools import lru_cache
 from typing import Annotated, Any
+from urllib.parse import parse_qsl
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Body, Header, Query, Request, Response, status
+from fastapi.routing import APIRoute
+from pydantic import TypeAdapter
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
+from starlette.types import Receive, Scope, Send
+from typing_extensions import TypedDict
 
 from shared.agents.errors import LinkNotFound
 from shared.agents.service import bookable_meeting_types
 from shared.availability.answers import Compute, PublicAnswers, Question
+from shared.availability.cache import DriverVersionReader
+from shared.availability.rules import Slot
 from shared.availability.service import available_days, available_slots
 from shared.booking import service as booking_service
 from shared.booking.schemas import BookingRequest
@@ -38,7 +48,6 @@ from widget_api.schemas import (
     LinkOut,
     MeetingTypePublic,
     RescheduleIn,
-    SlotOut,
     SlotsOut,
     TeamBookingCreated,
     TeamLinkOut,
@@ -81,44 +90,42 @@ def get_link(link: str, session: SessionDep) -> LinkOut | TeamLinkOut:
     )
 
 
-async def _answer(request: Request, question: Question, compute: Compute) -> Response:
-    """The JSON answer from this process's answer cache when still valid, else computed and stored
-    (shared.availability.answers), with the database work off the event loop in one thread hop.
-
-    On SQLite the validation query (an indexed read of a local file, ~40 µs, which WAL never makes
-    wait for a writer) runs on the event loop on the connection reserved for it
-    (app.state.loop_engine), so a cache hit needs no hop at all; on PostgreSQL it is a network
-    round trip and stays in the hop.
-    """
-    state = request.app.state
-    answers = PublicAnswers(sessionmaker=state.sessionmaker, engine=state.engine, cache=state.answer_cache)
-    loop_engine = getattr(state, "loop_engine", None)
-    if question.cacheable and loop_engine is not None:
-        validated = answers.look_up(question, engine=loop_engine)
-        body = validated.cached
-        if body is None:
-            body = await run_in_threadpool(answers.compute, question, compute, validated=validated)
-    else:
-        body = await run_in_threadpool(answers.answer, question, compute)
-    return Response(content=body, media_type="application/json")
+class _SlotJson(TypedDict):
+    start: datetime
+    end: datetime
 
 
-@router.get("/links/{link}/days", response_model=DaysOut, responses=ERRORS)
-async def get_days(
-    request: Request,
-    link: str,
-    meeting_type_id: int,
-    month: Annotated[str, Query(description="YYYY-MM")],
-    tz: Annotated[str, Query(description="The invitee's IANA time zone")],
-) -> Response:
-    """Dates of the month (in the invitee's zone) that have at least one free slot."""
+class _SlotsJson(TypedDict):
+    timezone: str
+    slots: list[_SlotJson]
+
+
+# SlotsOut's fields and serialisation (the same bytes: tests/availability check the format), without
+# validating a model per slot, which the answer does not need: the engine made every value.
+_SLOTS_JSON = TypeAdapter(_SlotsJson)
+
+
+def slots_json(tz: str, slots: Sequence[Slot], display_zone: ZoneInfo) -> bytes:
+    """The body of `GET …/slots`: SlotsOut as JSON, times in the invitee's zone."""
+    answer: _SlotsJson = {
+        "timezone": tz,
+        "slots": [{"start": s.start.astimezone(display_zone), "end": s.end.astimezone(display_zone)} for s in slots],
+    }
+    return _SLOTS_JSON.dump_json(answer)
+
+
+Asked = tuple[Question, Compute]
+"""A slots/days question and how to compute its JSON."""
+
+
+def _days_question(state: Any, *, link: str, meeting_type_id: int, month: str, tz: str) -> Asked:
     if not MONTH.fullmatch(month):
         raise InvalidInput(f"month must be YYYY-MM, got {month!r}")
     display_zone = zone(tz)
-    now: datetime = request.app.state.clock()
+    now: datetime = state.clock()
 
     def compute(session: Session, owner: Agent | Team, meeting_type: MeetingType) -> bytes:
-        sources = request.app.state.busy_sources()
+        sources = state.busy_sources()
         if isinstance(owner, Team):
             days = team_available_days(
                 session,
@@ -141,27 +148,17 @@ async def get_days(
             )
         return DaysOut(timezone=tz, days=[d.isoformat() for d in days]).model_dump_json().encode()
 
-    question = Question(
-        key=("days", link, meeting_type_id, month, tz), link=link, meeting_type_id=meeting_type_id, now=now
-    )
-    return await _answer(request, question, compute)
+    key = ("days", link, meeting_type_id, month, tz)
+    return Question(key=key, link=link, meeting_type_id=meeting_type_id, now=now), compute
 
 
-@router.get("/links/{link}/slots", response_model=SlotsOut, responses=ERRORS)
-async def get_slots(
-    request: Request,
-    link: str,
-    meeting_type_id: int,
-    date: Annotated[str, Query(description="YYYY-MM-DD in the invitee's zone")],
-    tz: Annotated[str, Query(description="The invitee's IANA time zone")],
-) -> Response:
-    """Free slots starting on that date in the invitee's zone, with times in that zone."""
+def _slots_question(state: Any, *, link: str, meeting_type_id: int, date: str, tz: str) -> Asked:
     day = parse_date(date)
     display_zone = zone(tz)
-    now: datetime = request.app.state.clock()
+    now: datetime = state.clock()
 
     def compute(session: Session, owner: Agent | Team, meeting_type: MeetingType) -> bytes:
-        sources = request.app.state.busy_sources()
+        sources = state.busy_sources()
         if isinstance(owner, Team):
             slots = team_available_slots(
                 session,
@@ -182,16 +179,137 @@ async def get_slots(
                 now=now,
                 sources=sources,
             )
-        answer = SlotsOut(
-            timezone=tz,
-            slots=[SlotOut(start=s.start.astimezone(display_zone), end=s.end.astimezone(display_zone)) for s in slots],
-        )
-        return answer.model_dump_json().encode()
+        return slots_json(tz, slots, display_zone)
 
-    question = Question(
-        key=("slots", link, meeting_type_id, day, tz), link=link, meeting_type_id=meeting_type_id, now=now
-    )
-    return await _answer(request, question, compute)
+    key = ("slots", link, meeting_type_id, day, tz)
+    return Question(key=key, link=link, meeting_type_id=meeting_type_id, now=now), compute
+
+
+def _loop_reader(state: Any) -> DriverVersionReader | None:
+    """The validation query on the event loop's own SQLite connection (widget_api.app's lifespan)."""
+    reader: DriverVersionReader | None = getattr(state, "loop_version_reader", None)
+    return reader
+
+
+async def _answer(state: Any, asked: Asked) -> bytes:
+    """The JSON answer from this process's answer cache when still valid, else computed and stored
+    (shared.availability.answers), with the database work off the event loop in one thread hop.
+
+    On SQLite the validation query (an indexed read of a local file, ~15 µs on the driver's cursor,
+    which WAL never makes wait for a writer) runs on the event loop on the connection reserved for
+    it (app.state.loop_engine), so a cache hit needs no hop at all; on PostgreSQL it is a network
+    round trip and stays in the hop.
+    """
+    question, compute = asked
+    answers = PublicAnswers(sessionmaker=state.sessionmaker, engine=state.engine, cache=state.answer_cache)
+    reader = _loop_reader(state)
+    if question.cacheable and reader is not None:
+        validated = answers.look_up(question, reader=reader)
+        if validated.cached is not None:
+            return validated.cached
+        return await run_in_threadpool(answers.compute, question, compute, validated=validated)
+    return await run_in_threadpool(answers.answer, question, compute)
+
+
+def _json(body: bytes) -> Response:
+    return Response(content=body, media_type="application/json")
+
+
+# The query parameters a canonical request carries, each once; meeting type ids as FastAPI reads
+# them whatever else they might be (leading zeros, signs, spaces take FastAPI's own path).
+_CANONICAL_ID = re.compile(r"[1-9][0-9]{0,18}")
+_QUESTION_PARAMS = {"get_days": ("month", "tz"), "get_slots": ("date", "tz")}
+_QUESTIONS: dict[str, Callable[..., Asked]] = {"get_days": _days_question, "get_slots": _slots_question}
+
+
+class AnswerRoute(APIRoute):
+    """The slots and days routes, which answer a canonical GET themselves (ASGI, no Request).
+
+    Why: FastAPI's per-request work for a route (the parameters solved and validated one by one, the
+    request wrapper, two exit stacks) costs a slots request, whose answer is usually a cache hit,
+    about as much CPU as the rest of it. A GET whose query has `meeting_type_id` (a plain positive
+    integer), the date or month and `tz`, each exactly once, is answered here with the same question
+    and the same `_answer` the route function uses; an error raised on the way (404, an invalid
+    date or zone, 503) reaches the app's exception handlers as the route's would. Every other request
+    (a parameter missing, repeated or not in that form: FastAPI's own 422s) goes to FastAPI's handler
+    and the route function as before, which is also what the OpenAPI schema describes.
+    """
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        super().__init__(path, endpoint, **kwargs)
+        self._params = _QUESTION_PARAMS[endpoint.__name__]
+        self._question = _QUESTIONS[endpoint.__name__]
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        values = _canonical_query(scope["query_string"], self._params) if scope["method"] == "GET" else None
+        if values is None:
+            await super().handle(scope, receive, send)
+            return
+        meeting_type_id, first, second = values
+        state = scope["app"].state
+        asked = self._question(
+            state,
+            link=scope["path_params"]["link"],
+            meeting_type_id=meeting_type_id,
+            **{self._params[0]: first, self._params[1]: second},
+        )
+        body = await _answer(state, asked)
+        # What Response(content=body, media_type="application/json") sends, without building one.
+        headers = [(b"content-length", str(len(body)).encode()), (b"content-type", b"application/json")]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+
+@lru_cache(maxsize=4096)
+def _canonical_query(query_string: bytes, params: tuple[str, str]) -> tuple[int, str, str] | None:
+    """(meeting type id, the two other values) of a canonical query, else None. Parsed as
+    Starlette's QueryParams parses it; the values are checked by the route's question."""
+    seen: dict[str, str] = {}
+    wanted = ("meeting_type_id", *params)
+    for name, value in parse_qsl(query_string.decode("latin-1"), keep_blank_values=True):
+        if name in wanted:
+            if name in seen:
+                return None  # FastAPI reads the last of repeated values: its path decides
+            seen[name] = value
+    if len(seen) != len(wanted) or not _CANONICAL_ID.fullmatch(seen["meeting_type_id"]):
+        return None
+    return int(seen["meeting_type_id"]), seen[params[0]], seen[params[1]]
+
+
+async def get_days(
+    request: Request,
+    link: str,
+    meeting_type_id: int,
+    month: Annotated[str, Query(description="YYYY-MM")],
+    tz: Annotated[str, Query(description="The invitee's IANA time zone")],
+) -> Response:
+    """Dates of the month (in the invitee's zone) that have at least one free slot."""
+    state = request.app.state
+    asked = _days_question(state, link=link, meeting_type_id=meeting_type_id, month=month, tz=tz)
+    return _json(await _answer(state, asked))
+
+
+async def get_slots(
+    request: Request,
+    link: str,
+    meeting_type_id: int,
+    date: Annotated[str, Query(description="YYYY-MM-DD in the invitee's zone")],
+    tz: Annotated[str, Query(description="The invitee's IANA time zone")],
+) -> Response:
+    """Free slots starting on that date in the invitee's zone, with times in that zone."""
+    state = request.app.state
+    asked = _slots_question(state, link=link, meeting_type_id=meeting_type_id, date=date, tz=tz)
+    return _json(await _answer(state, asked))
+
+
+# Added here with their own route class (on `router` itself: an included router would be one more
+# level of matching per request), so the routes and the OpenAPI schema keep their order.
+router.add_api_route(
+    "/links/{link}/days", get_days, response_model=DaysOut, responses=ERRORS, route_class_override=AnswerRoute
+)
+router.add_api_route(
+    "/links/{link}/slots", get_slots, response_model=SlotsOut, responses=ERRORS, route_class_override=AnswerRoute
+)
 
 
 @router.post("/events", status_code=status.HTTP_202_ACCEPTED, responses=ERRORS)
