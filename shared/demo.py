@@ -29,8 +29,9 @@ from sqlalchemy.orm import Session
 
 from shared.agents.service import create_agent
 from shared.auth.passwords import hash_password
+from shared.availability.busy import booked_time
 from shared.availability.engine import free_slots
-from shared.availability.rules import AvailabilityRules, Interval, Slot
+from shared.availability.rules import AvailabilityRules, Busy, Slot
 from shared.availability.service import default_sources, rules_from_model
 from shared.booking.schemas import BookingRequest
 from shared.booking.service import book, book_team, cancel_booking, record_past_booking, record_past_cancellation
@@ -200,7 +201,7 @@ class _AgentPlan:
     spec: DemoAgent
     rules: AvailabilityRules
     types: list[tuple[MeetingType, float]]
-    busy: list[Interval] = field(default_factory=list)
+    busy: list[Busy] = field(default_factory=list)  # the bookings so far, each with its own buffers
     starts: list[datetime] = field(default_factory=list)
 
 
@@ -499,7 +500,9 @@ class _Seeder:
         # A team booking went to whichever member the round robin chose (not always the one picked).
         plan = next(p for p in self.plans if p.agent.id == booking.agent_id)
         self.contact_of[visitor_id] = booking.contact_id  # the anonymous contact was merged into this one
-        plan.busy.append(Interval(booking.start_at, booking.end_at))
+        # With its buffers, as the booking check sees it (shared.availability.engine.occupied_time): a
+        # plain interval let the demo pick a start inside a buffer of James's, which `book` refuses.
+        plan.busy.append(booked_time(booking, plan.agent.availability))
         plan.starts.append(booking.start_at)
         self.bookings.append(booking)
         if rng.random() < 0.08:
