@@ -37,8 +37,10 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Integer,
     Select,
     case,
+    cast,
     exists,
     func,
     literal_column,
@@ -143,10 +145,18 @@ def _gaps(dialect: str) -> list[ColumnElement[Any]]:
             case((later >= earlier, func.date_part(literal_column("'epoch'"), later - earlier)))
             for earlier, later in pairs
         ]
+    # Exact on SQLite too: whole seconds and microseconds from the stored text, rather than
+    # julianday's floating-point days (~50 µs of noise), so that a median halfway between two
+    # milliseconds rounds alike on both databases (tests/datamove compares their answers).
     return [
-        case((later >= earlier, (func.julianday(later) - func.julianday(earlier)) * 86400.0))
+        case((later >= earlier, (_sqlite_microseconds(later) - _sqlite_microseconds(earlier)) / 1_000_000.0))
         for earlier, later in pairs
     ]
+
+
+def _sqlite_microseconds(column: ColumnElement[Any]) -> ColumnElement[Any]:
+    """Microseconds since the epoch of a timestamp SQLite stores as 'YYYY-MM-DD HH:MM:SS.ffffff'."""
+    return cast(func.strftime("%s", column), Integer) * 1_000_000 + cast(func.substr(column, 21, 6), Integer)
 
 
 def _counts(session: Session, filters: FunnelFilters) -> dict[date, list[int]]:
