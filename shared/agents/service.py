@@ -162,6 +162,32 @@ def get_bookable_meeting_type(session: Session, *, agent: Agent, meeting_type_id
     return meeting_type
 
 
+_BIGINT_IDS = range(-(2**63), 2**63)
+
+
+def link_and_type_params(*, link: str, meeting_type_id: int) -> dict[str, object]:
+    """The bind parameters of a one-statement read of the agent behind `link` with the meeting type
+    asked for (the booking's target, the availability answers' owner). LinkNotFound for a link with
+    a NUL (no link holds one; PostgreSQL would refuse the query). An id beyond 64 bits binds NULL:
+    `bookable_type_read` then leaves it to get_bookable_meeting_type, which refuses it as it always did."""
+    if "\x00" in link:
+        raise LinkNotFound()
+    return {"link": link, "meeting_type_id": meeting_type_id if meeting_type_id in _BIGINT_IDS else None}
+
+
+def bookable_type_read(
+    session: Session, *, agent: Agent, meeting_type_id: int, read: MeetingType | None
+) -> MeetingType:
+    """The meeting type such a read returned for `meeting_type_id` (None when the outer join found
+    none), checked as get_bookable_meeting_type checks it: MeetingTypeNotFound unless bookable."""
+    if meeting_type_id not in _BIGINT_IDS:
+        return get_bookable_meeting_type(session, agent=agent, meeting_type_id=meeting_type_id)
+    if not is_bookable(read, agent_id=agent.id):
+        raise MeetingTypeNotFound()
+    assert read is not None  # is_bookable is False for None
+    return read
+
+
 def list_agents(session: Session, *, include_inactive: bool = True) -> list[Agent]:
     """All agents by id, with their calendar connection loaded (for the status column)."""
     query = select(Agent).options(selectinload(Agent.calendar_connection)).order_by(Agent.id)

@@ -17,9 +17,9 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Engine, bindparam, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from shared.agents.bookable import is_bookable, is_bookable_for_team
+from shared.agents.bookable import is_bookable_for_team
 from shared.agents.errors import LinkNotFound, MeetingTypeNotFound
-from shared.agents.service import get_bookable_meeting_type
+from shared.agents.service import bookable_type_read, link_and_type_params
 from shared.availability.cache import (
     MAX_CACHEABLE_ID,
     AnswerCache,
@@ -44,18 +44,14 @@ _AGENT_AND_TYPE = (
     .outerjoin(MeetingType, MeetingType.id == bindparam("meeting_type_id", type_=BigInteger))
     .where(Agent.link == bindparam("link"), Agent.active.is_(True))
 )
-_INT64 = range(-(2**63), 2**63)
 
 
 def owner_and_type(session: Session, *, link: str, meeting_type_id: int) -> tuple[Agent | Team, MeetingType]:
     """The active agent or the team behind a link and its bookable meeting type; LinkNotFound, then
     MeetingTypeNotFound, as the agent path always raised them (get_agent_by_link, then
     get_bookable_meeting_type)."""
-    if "\x00" in link:  # no link holds a NUL; PostgreSQL would refuse the query (a 422, not the 404)
-        raise LinkNotFound()
-    in_range = meeting_type_id in _INT64
     row = session.execute(
-        _AGENT_AND_TYPE, {"link": link, "meeting_type_id": meeting_type_id if in_range else None}
+        _AGENT_AND_TYPE, link_and_type_params(link=link, meeting_type_id=meeting_type_id)
     ).one_or_none()
     if row is None:
         team = session.scalar(select(Team).where(Team.link == link, Team.deleted_at.is_(None)))
@@ -65,12 +61,8 @@ def owner_and_type(session: Session, *, link: str, meeting_type_id: int) -> tupl
         if team_type is None or not is_bookable_for_team(team_type, team_id=team.id):
             raise MeetingTypeNotFound() from None
         return team, team_type
-    agent, meeting_type = row
-    if not in_range:
-        return agent, get_bookable_meeting_type(session, agent=agent, meeting_type_id=meeting_type_id)
-    if not is_bookable(meeting_type, agent_id=agent.id):
-        raise MeetingTypeNotFound()
-    return agent, meeting_type
+    agent, read = row
+    return agent, bookable_type_read(session, agent=agent, meeting_type_id=meeting_type_id, read=read)
 
 
 @dataclass(frozen=True, slots=True)

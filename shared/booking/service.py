@@ -19,12 +19,11 @@ from sqlalchemy import BigInteger, and_, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from shared.agents.bookable import is_bookable
-from shared.agents.errors import LinkNotFound, MeetingTypeNotFound
+from shared.agents.errors import LinkNotFound
 from shared.agents.locations import check_invitee_phone
 from shared.agents.locks import lock_agent as lock_agent  # re-exported: the booking writes' lock
 from shared.agents.locks import lock_agents
-from shared.agents.service import get_bookable_meeting_type
+from shared.agents.service import bookable_type_read, link_and_type_params
 from shared.availability.busy import BusyTimeSource
 from shared.availability.cutoff import changes_closed, cutoff_reason
 from shared.availability.engine import unavailability_reason
@@ -122,30 +121,21 @@ def _check_slot(
     raise SlotUnavailable(reason) if kind == "taken" else SlotNotOffered(reason)
 
 
-_INT64 = range(-(2**63), 2**63)
-
-
 def _booking_target(session: Session, *, link: str, meeting_type_id: int) -> tuple[Agent, MeetingType, EffectTargets]:
     """The agent behind the link, the meeting type, and what the booking's effects depend on (the
     agent's calendar connection status, the active webhook endpoints), in one statement where
     get_agent_by_link, get_bookable_meeting_type and the effects' own look-ups took four.
 
-    Same errors in the same order: LinkNotFound, then MeetingTypeNotFound. An id beyond 64 bits is
-    left to get_bookable_meeting_type, whose look-up refuses it as it always did.
+    Same errors in the same order: LinkNotFound, then MeetingTypeNotFound (an id beyond 64 bits as
+    get_bookable_meeting_type answers it: shared.agents.service.link_and_type_params).
     """
-    if "\x00" in link:
-        raise LinkNotFound()
-    in_range = meeting_type_id in _INT64
     row = session.execute(
-        _BOOKING_TARGET, {"link": link, "meeting_type_id": meeting_type_id if in_range else None}
+        _BOOKING_TARGET, link_and_type_params(link=link, meeting_type_id=meeting_type_id)
     ).one_or_none()
     if row is None:
         raise LinkNotFound()
-    agent, meeting_type, status, webhooks = row
-    if not in_range:
-        meeting_type = get_bookable_meeting_type(session, agent=agent, meeting_type_id=meeting_type_id)
-    if meeting_type is None or not is_bookable(meeting_type, agent_id=agent.id):
-        raise MeetingTypeNotFound()
+    agent, read, status, webhooks = row
+    meeting_type = bookable_type_read(session, agent=agent, meeting_type_id=meeting_type_id, read=read)
     endpoints = active_endpoints(session) if webhooks else []
     return agent, meeting_type, EffectTargets(calendar_status=status, webhook_endpoints=endpoints)
 
