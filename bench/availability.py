@@ -238,11 +238,10 @@ def build_cases() -> tuple[list[Case], dict[str, object]]:
             10.0,
             buffered_month(lambda i: timeline_1k, buffered),
         ),
-        # SPEC §13 asks ≤ 0.03 ms here (the fixed cost per day a team's month pays, §15): not this
-        # issue's work, and no engine so far meets it (see the no-busy reference row), so no verdict.
+        # SPEC §13: the fixed cost per day, which a team's month pays per member and day (§15).
         Case(
-            "with buffers and per-type rules: free_slots, one date, 100 intervals prebuilt (SPEC ≤ 0.03 ms)",
-            None,
+            "with buffers and per-type rules: free_slots, one date, 100 intervals prebuilt",
+            0.03,
             buffered_date(lambda i: timeline_100, buffered),
         ),
         Case(

@@ -23,7 +23,7 @@ benchmarked in-process. Rules of SPEC §5 live here and nowhere else:
 from __future__ import annotations
 
 import math
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -31,6 +31,9 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from shared.availability.rules import AvailabilityRules, BookedTime, Busy, Interval, Slot
+
+_ONE_DAY = timedelta(days=1)
+_ONE_MICROSECOND = timedelta(microseconds=1)
 
 DayCounts = Sequence[datetime] | Mapping[date, int]
 """Bookings counted against a daily maximum: their starts, or their count per agent-local day."""
@@ -148,8 +151,8 @@ def _grid_starts(
 
 @dataclass(frozen=True, slots=True)
 class WindowGrid:
-    """One window of one day resolved to UTC: its bounds and its grid of starts (in start order) with
-    the agent-local date each start falls on."""
+    """One window of one day resolved to UTC for one meeting length: its bounds, its grid of starts
+    (in start order) with the agent-local date each falls on, and the slot each start would offer."""
 
     bound_start: datetime
     bound_end: datetime
@@ -158,27 +161,75 @@ class WindowGrid:
     # The same instants as whole UTC seconds, for the engine's fast comparisons.
     bound_end_seconds: int
     start_seconds: tuple[int, ...]
+    # Slot(start, start + duration) for every start: immutable, so every call shares them.
+    slots: tuple[Slot, ...]
+    # The agent-local date of every start when they all fall on one (None when the window runs past
+    # midnight), so a daily maximum is looked up once per window instead of once per start.
+    only_local_day: date | None
 
 
 @lru_cache(maxsize=8192)
-def window_grid(day: date, window_start: time, window_end: time, step: timedelta, zone: ZoneInfo) -> WindowGrid:
-    """The window's bounds and grid, resolved once per (day, window, step, zone) and then reused.
+def window_grid(
+    day: date, window_start: time, window_end: time, step: timedelta, zone: ZoneInfo, duration: timedelta
+) -> WindowGrid:
+    """The window's bounds, grid and slots, resolved once per (day, window, step, zone, duration) and
+    then reused.
 
-    Resolving two dozen wall-clock times to UTC is most of what a day with little busy time costs,
-    and every call for that day (every member of a team, every month view, every re-validation)
-    resolves the same ones: a pure function of its arguments, so its answers are kept (bounded LRU;
-    about a year of days for a few dozen distinct hour sets).
+    Resolving two dozen wall-clock times to UTC and making a slot per start is most of what a day
+    with little busy time costs, and every call for that day (every member of a team, every month
+    view, every re-validation) resolves the same ones: a pure function of its arguments, so its
+    answers are kept (bounded LRU; about a year of days for a few dozen distinct hour sets and
+    meeting lengths).
     """
     bound_start, bound_end = _window_bounds(day, window_start, window_end, zone)
     grid = list(_grid_starts(day, window_start, window_end, step, zone))
+    local_days = tuple(local_day for local_day, _ in grid)
     return WindowGrid(
         bound_start=bound_start,
         bound_end=bound_end,
         starts=tuple(instant for _, instant in grid),
-        local_days=tuple(local_day for local_day, _ in grid),
+        local_days=local_days,
         bound_end_seconds=_seconds_floor(bound_end),
         start_seconds=tuple(_seconds_floor(instant) for _, instant in grid),
+        slots=tuple(Slot(instant, instant + duration) for _, instant in grid),
+        only_local_day=local_days[0] if local_days and len(set(local_days)) == 1 else None,
     )
+
+
+def _free_start_runs(
+    start_seconds: Sequence[int],
+    first: int,
+    stop: int,
+    *,
+    busy_starts: Sequence[int],
+    busy_ends: Sequence[int],
+    reach_before: int,
+    reach_after: int,
+) -> Iterator[tuple[int, int]]:
+    """The runs [i, j) of grid indices in [first, stop) whose slot, widened by `reach_before` before
+    its start and `reach_after` after it, overlaps no busy block (merged, sorted, in whole seconds).
+
+    A start s is blocked by a block [b, c) iff b < s + reach_after and c > s − reach_before, i.e. for
+    b − reach_after < s < c + reach_before: each block near the window blocks one run of the sorted
+    grid, found by bisection, so the cost grows with the blocks the window touches, not its starts.
+    """
+    low_start = start_seconds[first]
+    # The first block that ends late enough to reach the first start; blocks are disjoint and
+    # sorted, so their ends grow with their starts.
+    block = bisect_right(busy_ends, low_start - reach_before)
+    high_start = start_seconds[stop - 1]
+    position = first
+    while block < len(busy_starts) and busy_starts[block] < high_start + reach_after:
+        blocked_from = bisect_right(start_seconds, busy_starts[block] - reach_after, position, stop)
+        blocked_to = bisect_left(start_seconds, busy_ends[block] + reach_before, position, stop)
+        if blocked_from > position:
+            yield position, blocked_from
+        position = max(position, blocked_to)
+        if position >= stop:
+            return
+        block += 1
+    if position < stop:
+        yield position, stop
 
 
 def _count_per_local_day(starts: Iterable[datetime], zone: ZoneInfo) -> dict[date, int]:
@@ -227,52 +278,76 @@ def free_slots(
 
     max_per_day = rules.max_per_day
     type_max_per_day = rules.meeting_type_max_per_day
-    # The loop compares whole UTC seconds (grid starts, bounds and buffers are whole minutes; the
-    # timeline rounds busy time outwards, see BusyTimeline): the same answers as datetimes, faster.
-    before = int(rules.buffer_before.total_seconds())
-    after = int(rules.buffer_after.total_seconds())
+    # Whole UTC seconds throughout (grid starts, bounds and buffers are whole minutes; the timeline
+    # rounds busy time outwards, see BusyTimeline): the same answers as datetimes, faster.
+    reach_before = int(rules.buffer_before.total_seconds())
     length = duration.total_seconds()
+    # A slot with its own buffers occupies [start − before, start + length + after); on whole-second
+    # starts, ceil(start + length) = start + ceil(length).
+    reach_after = math.ceil(length) + int(rules.buffer_after.total_seconds())
     earliest_seconds = math.ceil(earliest.timestamp())
     range_end_seconds = math.ceil(range_end.timestamp())
     latest_seconds = math.floor(latest_start.timestamp())
-    slots: dict[datetime, Slot] = {}
-    # A window may run past midnight, so start one agent-local day early.
-    day = earliest.astimezone(zone).date() - timedelta(days=1)
-    last_day = min(range_end, latest_start + timedelta(days=1)).astimezone(zone).date()
+    busy_starts, busy_ends = timeline._start_seconds, timeline._end_seconds
+    chosen: list[Slot] = []
+    in_order = True
+    # A start lies on its window's agent-local day, or on the next one for a window running past
+    # midnight: so the days from that of `earliest` (one earlier when such windows exist) to that of
+    # the last instant a start may take.
+    day = earliest.astimezone(zone).date()
+    if rules.has_overnight_windows:
+        day -= _ONE_DAY
+    last_day = min(range_end - _ONE_MICROSECOND, latest_start).astimezone(zone).date()
+    step = rules.slot_interval
     while day <= last_day:
         for window_start, window_end in rules.windows_on(day):
-            grid = window_grid(day, window_start, window_end, rules.slot_interval, zone)
-            if grid.bound_end <= earliest or grid.bound_start >= range_end:
+            grid = window_grid(day, window_start, window_end, step, zone, duration)
+            start_seconds = grid.start_seconds
+            # The offered starts of the grid are one run of it: at or after `earliest`, before the
+            # range's end, within the horizon, and with the whole slot inside the window.
+            first = bisect_left(start_seconds, earliest_seconds)
+            stop = min(
+                bisect_left(start_seconds, range_end_seconds),
+                bisect_right(start_seconds, latest_seconds),
+                bisect_right(start_seconds, grid.bound_end_seconds - length),
+            )
+            if first >= stop:
                 continue
-            start_seconds, bound_end = grid.start_seconds, grid.bound_end_seconds
-            busy_starts, busy_ends = timeline._start_seconds, timeline._end_seconds
-            # The grid is in start order: skip straight to the first start at or after `earliest`
-            # (no grid start lies before the window's own start).
-            for index in range(bisect_left(start_seconds, earliest_seconds), len(start_seconds)):
-                start = start_seconds[index]
-                if start >= range_end_seconds or start > latest_seconds:
-                    break
-                end = start + length
-                if end > bound_end:
-                    break
-                local_day = grid.local_days[index]
-                # The daily maximum counts the day the slot starts on, which for a window running past
-                # midnight is not the window's day.
-                if max_per_day is not None and per_day.get(local_day, 0) >= max_per_day:
+            # The daily maximum counts the day the slot starts on, which for a window running past
+            # midnight is not the window's day: once per window when all its starts share a day.
+            local_day = grid.only_local_day
+            if local_day is not None and (
+                (max_per_day is not None and per_day.get(local_day, 0) >= max_per_day)
+                or (type_max_per_day is not None and type_per_day.get(local_day, 0) >= type_max_per_day)
+            ):
+                continue
+            per_start_limits = local_day is None and (max_per_day is not None or type_max_per_day is not None)
+            for run_start, run_stop in _free_start_runs(
+                start_seconds,
+                first,
+                stop,
+                busy_starts=busy_starts,
+                busy_ends=busy_ends,
+                reach_before=reach_before,
+                reach_after=reach_after,
+            ):
+                if chosen and grid.slots[run_start].start <= chosen[-1].start:
+                    in_order = False  # overlapping windows: sorted and de-duplicated below
+                if not per_start_limits:
+                    chosen.extend(grid.slots[run_start:run_stop])
                     continue
-                if type_max_per_day is not None and type_per_day.get(local_day, 0) >= type_max_per_day:
-                    continue
-                # The slot with its own buffers against the occupied time (bookings with theirs):
-                # BusyTimeline.overlaps_seconds, inlined as this is the engine's innermost step.
-                candidate = bisect_left(busy_starts, math.ceil(end) + after) - 1
-                if candidate >= 0 and busy_ends[candidate] > start - before:
-                    continue
-                # Keyed by start: windows that overlap (or one running past midnight into the next
-                # day's) offer each start once.
-                instant = grid.starts[index]
-                slots[instant] = Slot(instant, instant + duration)
-        day += timedelta(days=1)
-    return [slots[start] for start in sorted(slots)]
+                for index in range(run_start, run_stop):
+                    start_day = grid.local_days[index]
+                    if max_per_day is not None and per_day.get(start_day, 0) >= max_per_day:
+                        continue
+                    if type_max_per_day is not None and type_per_day.get(start_day, 0) >= type_max_per_day:
+                        continue
+                    chosen.append(grid.slots[index])
+        day += _ONE_DAY
+    if in_order:
+        return chosen
+    # Windows that overlap (or one running past midnight into the next day's) offer each start once.
+    return sorted({slot.start: slot for slot in chosen}.values())
 
 
 def days_with_free_slots(

@@ -93,6 +93,13 @@ class AvailabilityRules:
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
+    @cached_property
+    def has_overnight_windows(self) -> bool:
+        """Whether any window runs past midnight (ends at or before its start, and later than 00:00,
+        which is the end of its own day), so that a day's slots may come from the previous day's hours."""
+        days = (*self.weekly.values(), *self.overrides.values())
+        return any(end <= start and end != time(0) for windows in days for start, end in windows)
+
     def windows_on(self, local_day: date) -> Sequence[Window]:
         if local_day in self.overrides:
             return self.overrides[local_day]
