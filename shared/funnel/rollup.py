@@ -12,10 +12,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import case, delete, text
+from sqlalchemy import case, delete, select, text
 from sqlalchemy.orm import Session
 
 from shared.db import dialect_name, upsert_insert
+from shared.funnel import summary
 from shared.models import FunnelSession, FunnelSessionMeetingType
 from shared.steps.names import STEP_EVENTS
 
@@ -39,8 +40,16 @@ def record_step(
     agent_id: int | None,
     meeting_type_id: int | None,
     team_id: int | None = None,
+    now: datetime | None = None,
 ) -> None:
-    """Fold one step event into its session's rollup row (no-op for other event names)."""
+    """Fold one step event into its session's rollup row (no-op for other event names).
+
+    `now` (default: occurred_at, an event recorded as it happens) is the writer's clock: on
+    PostgreSQL the upsert returns the session's first day before and after it, and each that is
+    before `now`'s UTC date is marked dirty for the per-day summary (shared.funnel.summary) — one
+    INSERT … ON CONFLICT DO NOTHING, only for a session that crossed midnight or an event recorded
+    after its day (a backfill, the demo's history).
+    """
     if name not in STEP_EVENTS:
         return
     level = STEP_EVENTS.index(name) + 1
@@ -68,7 +77,16 @@ def record_step(
             STEP_COLUMNS[level - 1]: _earlier(new[STEP_COLUMNS[level - 1]], old[STEP_COLUMNS[level - 1]]),
         },
     )
-    session.execute(upsert)
+    if summary.kept(session):
+        # A subquery of the statement reads the row as it was before the statement (PostgreSQL's
+        # snapshot rules): the day a late, earlier event moves the session away from changes too.
+        before = _sessions.alias("before")
+        previous = select(before.c.first_day).where(before.c.session_id == session_id).scalar_subquery()
+        after_day, before_day = session.execute(upsert.returning(old.first_day, previous)).one()
+        today = (now or occurred_at).astimezone(UTC).date()
+        summary.mark_dirty(session, days=[d for d in (after_day, before_day) if d is not None and d < today])
+    else:
+        session.execute(upsert)
     if meeting_type_id is not None:
         link = upsert_insert(session, _types).values(session_id=session_id, meeting_type_id=meeting_type_id)
         session.execute(link.on_conflict_do_nothing())
@@ -115,13 +133,15 @@ WHERE e.name IN ({_STEP_NAMES}) AND e.session_id IS NOT NULL AND e.meeting_type_
 
 
 def rebuild(session: Session) -> None:
-    """Recompute the whole rollup from the events (bulk loads, repairs); flushes, does not commit."""
+    """Recompute the whole rollup from the events (bulk loads, repairs) and forget the per-day summary
+    built on the old rows; flushes, does not commit."""
     session.flush()
     session.execute(delete(FunnelSessionMeetingType))
     session.execute(delete(FunnelSession))
     dialect = dialect_name(session)
     session.execute(text(REBUILD_SESSIONS_SQL.format(first_day=FIRST_DAY_SQL[dialect])))
     session.execute(text(REBUILD_MEETING_TYPES_SQL))
+    summary.forget_summary(session)
 
 
 def main() -> None:
