@@ -173,7 +173,7 @@ def _counts(session: Session, filters: FunnelFilters) -> dict[date, list[int]]:
     query = _per_session(filters, FunnelSession.first_day, FunnelSession.top_step, func.count()).group_by(
         FunnelSession.first_day, FunnelSession.top_step
     )
-    return _reached(session.execute(query).tuples(), filters.granularity)
+    return _reached(session.execute(query), filters.granularity)
 
 
 def _reached(rows: Iterable[tuple[Any, int, int]], granularity: Granularity) -> dict[date, list[int]]:
