@@ -124,13 +124,15 @@ def ranges_sql(ranges: Ranges, *, prefix: str = "r") -> tuple[str, dict[str, Any
     return "(" + (" OR ".join(parts) or "FALSE") + ")", parameters
 
 
-def _unpivoted_gaps_sql(where: str) -> str:
-    """One scan of funnel_sessions giving (first_day, pair, bucket) of every gap of the rows in `where`."""
-    values = ", ".join(f"({pair}, CASE WHEN {in_order_sql(pair)} THEN {bucket_sql(pair)} END)" for pair, _, _ in PAIRS)
-    return (
-        f"SELECT s.first_day AS day, g.pair AS pair, g.bucket AS bucket, count(*) AS sessions "
-        f"FROM funnel_sessions s CROSS JOIN LATERAL (VALUES {values}) AS g(pair, bucket) "
-        f"WHERE ({where}) AND g.bucket IS NOT NULL GROUP BY s.first_day, g.pair, g.bucket"
+def _gaps_sql(where: str) -> str:
+    """(day, pair, bucket, sessions) of the gaps of the sessions in `where`: one GROUP BY per pair.
+
+    (One scan unpivoting the three pairs with a LATERAL VALUES list was 3.6 times slower at 10×.)
+    """
+    return " UNION ALL ".join(
+        f"SELECT first_day AS day, {pair} AS pair, {bucket_sql(pair)} AS bucket, count(*) AS sessions "
+        f"FROM funnel_sessions WHERE ({where}) AND {in_order_sql(pair)} GROUP BY first_day, {bucket_sql(pair)}"
+        for pair, _, _ in PAIRS
     )
 
 
@@ -190,9 +192,7 @@ def refresh_summary(session: Session, *, now: datetime) -> list[date]:
         ),
         parameters,
     )
-    session.execute(
-        text(f"INSERT INTO funnel_day_gaps (day, pair, bucket, sessions) {_unpivoted_gaps_sql(where)}"), parameters
-    )
+    session.execute(text(f"INSERT INTO funnel_day_gaps (day, pair, bucket, sessions) {_gaps_sql(where)}"), parameters)
     if through is None or through < settled:
         session.execute(
             FunnelSummaryState.__table__.update()  # type: ignore[attr-defined]
@@ -284,7 +284,7 @@ def histograms(session: Session, summary: SummaryPlan) -> dict[int, dict[int, in
     statement = text(
         f"SELECT pair, bucket, sum(sessions) FROM funnel_day_gaps WHERE {days} GROUP BY pair, bucket "
         "UNION ALL "
-        f"SELECT pair, bucket, sessions FROM ({_unpivoted_gaps_sql(where)}) AS direct"
+        f"SELECT pair, bucket, sessions FROM ({_gaps_sql(where)}) AS direct"
     )
     result: dict[int, dict[int, int]] = {pair: {} for pair, _, _ in PAIRS}
     for pair, bucket, n in session.execute(statement, {**day_parameters, **parameters}):

