@@ -11,7 +11,7 @@ every scale, the rest of the tables grow), measured, then dropped before the nex
   available_days with the agent and type loaded first, and the whole miss path (link, meeting type,
   busy read, engine), in a fresh session per call; dates cycle through the horizon;
 - the same for the team of ten (shared.teams.availability, round robin and collective);
-- the funnel (shared.funnel.service.funnel, after the per-day summary's refresh as the admin API runs it)
+- the funnel (shared.funnel.service.funnel, with the per-day summary's refresh as the admin API runs it)
   unfiltered, for the busy agent and for the last 30 days of events;
 - the outbox claim with the scale's future jobs and 50 due (bench.outbox_claim.claim_times);
 - with HTTP (unless --no-http): `GET …/slots` and `…/days` of the busy agent through one uvicorn
@@ -225,9 +225,8 @@ def build_cases(factory: sessionmaker[Session], data: ScaleData, *, runs: int, f
 
     def funnel_of(**filters: Any) -> Prepare:
         def call(session: Session) -> object:
-            # As the admin API and the dashboard call it: the summary's refresh first, in its own unit of work.
-            refresh_in_own_transaction(factory, now=data.now)
-            return funnel(session, **filters)
+            # As the admin API and the dashboard call it: with the summary's refresh in its own unit of work.
+            return funnel(session, refresh=lambda: refresh_in_own_transaction(factory, now=data.now), **filters)
 
         return lambda session, i: lambda: call(session)
 

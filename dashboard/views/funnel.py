@@ -90,10 +90,14 @@ assert isinstance(last_day, date)
 start = datetime.combine(first_day, time(0), tzinfo=UTC)
 end = datetime.combine(last_day + timedelta(days=1), time(0), tzinfo=UTC)
 
+
+def refresh_summary() -> None:
+    """The funnel's per-day summary of settled days, in a unit of work of its own (shared.funnel.summary)."""
+    with runtime.db() as summary_session:
+        funnel_summary.refresh_summary(summary_session, now=datetime.now(UTC))
+
+
 try:
-    # The per-day summary of settled days first, in a unit of work of its own (shared.funnel.summary).
-    with runtime.db() as session:
-        funnel_summary.refresh_summary(session, now=datetime.now(UTC))
     with runtime.db() as session:
         result = scoped_funnel.funnel(
             session,
@@ -104,6 +108,7 @@ try:
             meeting_type_id=meeting_type_id,
             granularity=granularity,
             team_id=team_id,
+            refresh=refresh_summary,
         )
 except MeetingsError as error:
     st.error(error.detail)

@@ -136,7 +136,8 @@ def copy_data(
         for table in copied_tables():
             if table.name in SUMMARY_TABLES and reader.dialect.name != "postgresql":
                 # Only PostgreSQL keeps the funnel's per-day summary up to date (shared.funnel.summary);
-                # one held elsewhere may be stale, so the target computes its own at the first funnel.
+                # one held elsewhere may be stale, so none is copied and the target computes its own.
+                copied.append(TableCopied(name=table.name, rows=0))
                 continue
             total = _row_count(reader, table)
             done = 0

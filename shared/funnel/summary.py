@@ -42,9 +42,10 @@ from), and the direct path answers its sizes in milliseconds.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, delete, or_, select, text
 from sqlalchemy.orm import Session, sessionmaker
@@ -52,6 +53,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from shared.db import dialect_name, session_scope
 from shared.funnel.buckets import PAIRS, bucket_sql, gap_sql, in_order_sql
 from shared.models import FunnelDayCount, FunnelDayGap, FunnelDirtyDay, FunnelSummaryState
+
+if TYPE_CHECKING:
+    from shared.outbox.contract import JobContext
+
+logger = logging.getLogger(__name__)
 
 # Today and yesterday are never summarized (see the module docstring).
 SETTLED_AFTER_DAYS = 2
@@ -352,3 +358,24 @@ def median(
     low, high = values
     # percentile_cont's interpolation (float8_lerp), so the value is the same to the last bit.
     return low + (high - low) * 0.5, total
+
+
+class SummaryRefresh:
+    """A worker chore (meetings.jobs.worker_chores): refreshes the summary at most every
+    `every` of the worker's clock, so a new settled day or a dirty one is summarized before the
+    next funnel call would have to (that call refreshes too, and then finds nothing to do)."""
+
+    def __init__(self, every: timedelta = timedelta(minutes=10)) -> None:
+        self.every = every
+        self.last: datetime | None = None
+
+    def __call__(self, context: JobContext) -> None:
+        now = context.clock()
+        if self.last is not None and now - self.last < self.every:
+            return
+        try:
+            refresh_in_own_transaction(context.sessionmaker, now=now)
+        except Exception:
+            logger.exception("funnel summary refresh failed; trying again on the next poll")
+            return
+        self.last = now

@@ -27,7 +27,9 @@ from shared.funnel import rollup, summary
 from shared.funnel.buckets import PAIRS, bucket_sql, gap_sql, in_order_sql, index_name
 from shared.funnel.service import funnel
 from shared.models import Event, FunnelDayCount, FunnelDirtyDay, FunnelSession, FunnelSummaryState
+from shared.outbox.contract import JobContext
 from shared.privacy.service import erase_contact
+from shared.settings import Settings
 from shared.steps.names import STEP_EVENTS
 from tests.conftest import Clock
 
@@ -314,3 +316,23 @@ def test_a_bucket_read_goes_through_its_index(db: sessionmaker[Session]) -> None
                 )
             )
             assert index_name(pair) in plan, plan
+
+
+def test_the_worker_chore_refreshes_at_most_every_ten_minutes(
+    db: sessionmaker[Session], settings: Settings, clock: Clock
+) -> None:
+    clock.now = NOW
+    chore = summary.SummaryRefresh()
+    context = JobContext(settings=settings, sessionmaker=db, clock=clock)
+    _old_sessions(db)
+    chore(context)
+    postgresql = _postgresql(db)
+    assert _counted_days(db) == ({TODAY - timedelta(days=5)} if postgresql else set())
+    with session_scope(db) as session:
+        _step(session, session_id="old2", step=1, at=NOW)
+    clock.now = NOW + timedelta(minutes=9)
+    chore(context)
+    assert _dirty(db) == ([TODAY - timedelta(days=5)] if postgresql else [])  # not yet
+    clock.now = NOW + timedelta(minutes=10)
+    chore(context)
+    assert _dirty(db) == []

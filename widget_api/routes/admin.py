@@ -275,8 +275,6 @@ def get_funnel(
     now: NowDep,
 ) -> FunnelOut:
     """The four-step booking funnel: distinct sessions per step, conversion, drop-off, trend, medians."""
-    # The per-day summary of settled days first, in a transaction of its own (shared.funnel.summary).
-    funnel_summary.refresh_in_own_transaction(request.app.state.sessionmaker, now=now)
     result = scoped_funnel.funnel(
         session,
         actor=actor,
@@ -286,6 +284,8 @@ def get_funnel(
         meeting_type_id=meeting_type_id,
         granularity=cast(Granularity, granularity),
         team_id=team_id,
+        # The per-day summary of settled days, in a transaction of its own (shared.funnel.summary).
+        refresh=lambda: funnel_summary.refresh_in_own_transaction(request.app.state.sessionmaker, now=now),
     )
     return FunnelOut.of(result)
 
