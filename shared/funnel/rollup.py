@@ -9,10 +9,11 @@ INSERT … SELECT, for the migration that introduces the rollup and for bulk loa
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import case, delete, select, text
+from sqlalchemy import bindparam, case, delete, select, text
 from sqlalchemy.orm import Session
 
 from shared.db import dialect_name, upsert_insert
@@ -29,6 +30,41 @@ _types = FunnelSessionMeetingType.__table__
 def _earlier(new: Any, old: Any) -> Any:
     """The earlier of two nullable times (portable: SQLite has no LEAST, and min() does not skip NULL)."""
     return case((new.is_not(None) & (old.is_(None) | (new < old)), new), else_=old)
+
+
+@functools.cache
+def _upsert(dialect: str, level: int, *, returning: bool) -> Any:
+    """record_step's statement for one step, built once (with bind parameters for the values):
+    building it per call cost more Python than the database spends running it."""
+    column = STEP_COLUMNS[level - 1]
+    names = ("session_id", "agent_id", "team_id", "first_at", "first_day", "top_step", column)
+    insert = upsert_insert(dialect, _sessions).values({n: bindparam(n, type_=_sessions.c[n].type) for n in names})
+    new, old = insert.excluded, _sessions.c
+    upsert = insert.on_conflict_do_update(
+        index_elements=[old.session_id],
+        set_={
+            # The first agent seen stays; a later event only fills it in when it was unknown.
+            "agent_id": case((old.agent_id.is_(None), new.agent_id), else_=old.agent_id),
+            # Likewise the team of a team link's session (its steps 1–3 name no agent, step 4 the member).
+            "team_id": case((old.team_id.is_(None), new.team_id), else_=old.team_id),
+            "first_at": case((new.first_at < old.first_at, new.first_at), else_=old.first_at),
+            "first_day": case((new.first_at < old.first_at, new.first_day), else_=old.first_day),
+            "top_step": case((new.top_step > old.top_step, new.top_step), else_=old.top_step),
+            column: _earlier(new[column], old[column]),
+        },
+    )
+    if not returning:
+        return upsert
+    # The session's first day after the upsert, and before it: a subquery of the statement reads the
+    # row as it was before the statement (PostgreSQL's snapshot rules), so the day a late, earlier
+    # event moves the session away from is known too.
+    before = _sessions.alias("before")
+    previous = (
+        select(before.c.first_day)
+        .where(before.c.session_id == bindparam("session_id", type_=_sessions.c.session_id.type))
+        .scalar_subquery()
+    )
+    return upsert.returning(old.first_day, previous)
 
 
 def record_step(
@@ -62,31 +98,14 @@ def record_step(
         "top_step": level,
         STEP_COLUMNS[level - 1]: occurred_at,
     }
-    insert = upsert_insert(session, _sessions).values(values)
-    new, old = insert.excluded, _sessions.c
-    upsert = insert.on_conflict_do_update(
-        index_elements=[old.session_id],
-        set_={
-            # The first agent seen stays; a later event only fills it in when it was unknown.
-            "agent_id": case((old.agent_id.is_(None), new.agent_id), else_=old.agent_id),
-            # Likewise the team of a team link's session (its steps 1–3 name no agent, step 4 the member).
-            "team_id": case((old.team_id.is_(None), new.team_id), else_=old.team_id),
-            "first_at": case((new.first_at < old.first_at, new.first_at), else_=old.first_at),
-            "first_day": case((new.first_at < old.first_at, new.first_day), else_=old.first_day),
-            "top_step": case((new.top_step > old.top_step, new.top_step), else_=old.top_step),
-            STEP_COLUMNS[level - 1]: _earlier(new[STEP_COLUMNS[level - 1]], old[STEP_COLUMNS[level - 1]]),
-        },
-    )
-    if summary.kept(session):
-        # A subquery of the statement reads the row as it was before the statement (PostgreSQL's
-        # snapshot rules): the day a late, earlier event moves the session away from changes too.
-        before = _sessions.alias("before")
-        previous = select(before.c.first_day).where(before.c.session_id == session_id).scalar_subquery()
-        after_day, before_day = session.execute(upsert.returning(old.first_day, previous)).one()
+    keeps_summary = summary.kept(session)
+    upsert = _upsert(dialect_name(session), level, returning=keeps_summary)
+    if keeps_summary:
+        after_day, before_day = session.execute(upsert, values).one()
         today = (now or occurred_at).astimezone(UTC).date()
         summary.mark_dirty(session, days=[d for d in (after_day, before_day) if d is not None and d < today])
     else:
-        session.execute(upsert)
+        session.execute(upsert, values)
     if meeting_type_id is not None:
         link = upsert_insert(session, _types).values(session_id=session_id, meeting_type_id=meeting_type_id)
         session.execute(link.on_conflict_do_nothing())

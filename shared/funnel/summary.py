@@ -47,7 +47,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, delete, or_, select, text
+from sqlalchemy import ColumnElement, delete, or_, select, text, true
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared.db import dialect_name, session_scope
@@ -186,9 +186,8 @@ def refresh_summary(session: Session, *, now: datetime) -> list[date]:
     if not ranges:
         return []
     for model in (FunnelDayCount, FunnelDayGap):
-        stale: ColumnElement[bool] = model.day.in_(redo)
-        if through is not None:
-            stale = or_(stale, model.day > through)
+        # Nothing summarized yet: whatever is there (nothing, unless the state row was lost) goes.
+        stale: ColumnElement[bool] = true() if through is None else or_(model.day.in_(redo), model.day > through)
         session.execute(delete(model).where(stale))
     where, parameters = ranges_sql(ranges)
     session.execute(
