@@ -21,8 +21,10 @@ with the scale while what the busy agent's dates hold does not. Bookings never o
 each contact has two bookings on average.
 
 Step events come in widget sessions from bench.generate_events's session generator; then the funnel
-rollup is rebuilt (shared.funnel.rollup.rebuild). Outbox jobs: pending reminders over the next 30
-days and a done history of a fifth as many, by bench.outbox_claim's set-based INSERT … SELECT.
+rollup is rebuilt (shared.funnel.rollup.rebuild) and its per-day summary refreshed
+(shared.funnel.summary.refresh_summary, as the product's first funnel call would). Outbox jobs:
+pending reminders over the next 30 days and a done history of a fifth as many, by
+bench.outbox_claim's set-based INSERT … SELECT.
 
 Everything is loaded with COPY (psycopg's cursor.copy) with the tables' secondary indexes dropped and
 built again afterwards (a bulk build is several times faster than keeping them up to date row by
@@ -51,7 +53,7 @@ from bench.generate_events import Agents, events
 from bench.outbox_claim import FILL
 from shared.agents.service import create_agent
 from shared.db import build_engine, build_sessionmaker, session_scope
-from shared.funnel import rollup
+from shared.funnel import rollup, summary
 from shared.migrate import upgrade_to_head
 from shared.models.team import MODE_COLLECTIVE, MODE_ROUND_ROBIN
 from shared.settings import Settings
@@ -360,6 +362,12 @@ def generate(database_url: str, *, scale: int, seed: int = 1, now: datetime | No
                 rollup.rebuild(session)
 
         _timed(seconds, "funnel rollup rebuild (+ its indexes)", rebuild_rollup)
+        # As the product runs it before the first funnel: every settled day into the per-day summary.
+        _timed(
+            seconds,
+            "funnel summary refresh (every settled day)",
+            lambda: summary.refresh_in_own_transaction(build_sessionmaker(engine), now=now),
+        )
 
         def analyze() -> None:
             with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:

@@ -11,7 +11,8 @@ every scale, the rest of the tables grow), measured, then dropped before the nex
   available_days with the agent and type loaded first, and the whole miss path (link, meeting type,
   busy read, engine), in a fresh session per call; dates cycle through the horizon;
 - the same for the team of ten (shared.teams.availability, round robin and collective);
-- the funnel (shared.funnel.service.funnel) unfiltered and for the busy agent;
+- the funnel (shared.funnel.service.funnel, with the per-day summary's refresh as the admin API runs it)
+  unfiltered, for the busy agent and for the last 30 days of events;
 - the outbox claim with the scale's future jobs and 50 due (bench.outbox_claim.claim_times);
 - with HTTP (unless --no-http): `GET …/slots` and `…/days` of the busy agent through one uvicorn
   process with the answer cache off (every request a miss), one client, latency p50;
@@ -46,12 +47,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from bench.booking_cpu import run as booking_run
 from bench.bookings import API_ENV
 from bench.data import ZONE
+from bench.generate_events import END as FUNNEL_END
 from bench.generate_scale import SCALES, ScaleData, generate
 from bench.outbox_claim import FILL, claim_times
 from shared.agents.service import get_agent_by_link, get_bookable_meeting_type
 from shared.availability.service import available_days, available_slots, default_sources
 from shared.db import build_engine, build_sessionmaker
 from shared.funnel.service import funnel
+from shared.funnel.summary import refresh_in_own_transaction
 from shared.models import Agent, MeetingType, Team
 from shared.outbox.service import claim_due_jobs
 from shared.settings import Settings
@@ -221,7 +224,11 @@ def build_cases(factory: sessionmaker[Session], data: ScaleData, *, runs: int, f
         return prepare
 
     def funnel_of(**filters: Any) -> Prepare:
-        return lambda session, i: lambda: funnel(session, **filters)
+        def call(session: Session) -> object:
+            # As the admin API and the dashboard call it: with the summary's refresh in its own unit of work.
+            return funnel(session, refresh=lambda: refresh_in_own_transaction(factory, now=data.now), **filters)
+
+        return lambda session, i: lambda: call(session)
 
     def claims() -> list[float]:
         with factory() as session:
@@ -257,6 +264,12 @@ def build_cases(factory: sessionmaker[Session], data: ScaleData, *, runs: int, f
             "one agent (the busy agent)",
             300.0,
             _calls(funnel_of(agent_id=data.busy_agent_id), factory, funnel_runs),
+        ),
+        Case(
+            funnel_kind,
+            "the last 30 days of events (daily trend)",
+            1000.0,
+            _calls(funnel_of(start=FUNNEL_END - timedelta(days=30), end=FUNNEL_END), factory, funnel_runs),
         ),
         Case("outbox", f"claim of 20, {DUE_JOBS} due", 5.0, claims),
     ]

@@ -7,6 +7,7 @@ and each channel (notifications, calendars) knows only the outbox contract it im
 from __future__ import annotations
 
 from shared.calendars.google.handlers import google_job_handlers
+from shared.funnel.summary import SummaryRefresh
 from shared.notifications.jobs import notification_handlers
 from shared.outbox.contract import JobHandler
 from shared.outbox.worker import Chore
@@ -21,5 +22,5 @@ def job_handlers() -> dict[str, JobHandler]:
 
 def worker_chores(settings: Settings) -> list[Chore]:
     """What a worker does beside its jobs: the daily contact-retention sweep (off unless
-    MEETINGS_RETAIN_CONTACT_DAYS is set)."""
-    return [DailyRetention(settings)]
+    MEETINGS_RETAIN_CONTACT_DAYS is set) and the funnel's per-day summary refresh."""
+    return [DailyRetention(settings), SummaryRefresh()]

@@ -440,6 +440,7 @@ class _Seeder:
             chosen_date=slot.start.astimezone(visit.zone).date().isoformat() if slot else None,
             chosen_start=slot.start if slot and with_start else None,
             occurred_at=at,
+            now=self.now,
         )
 
     def run_session(self, started: datetime, *, team: tuple[Team, MeetingType] | None = None) -> None:

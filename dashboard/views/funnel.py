@@ -14,6 +14,7 @@ from shared.accounts.scoped import agents as scoped_agents
 from shared.accounts.scoped import funnel as scoped_funnel
 from shared.accounts.scoped import teams as scoped_teams
 from shared.errors import MeetingsError
+from shared.funnel import summary as funnel_summary
 from shared.funnel.service import funnel_csv
 
 DEFAULT_DAYS = 28
@@ -89,6 +90,13 @@ assert isinstance(last_day, date)
 start = datetime.combine(first_day, time(0), tzinfo=UTC)
 end = datetime.combine(last_day + timedelta(days=1), time(0), tzinfo=UTC)
 
+
+def refresh_summary() -> None:
+    """The funnel's per-day summary of settled days, in a unit of work of its own (shared.funnel.summary)."""
+    with runtime.db() as summary_session:
+        funnel_summary.refresh_summary(summary_session, now=datetime.now(UTC))
+
+
 try:
     with runtime.db() as session:
         result = scoped_funnel.funnel(
@@ -100,6 +108,7 @@ try:
             meeting_type_id=meeting_type_id,
             granularity=granularity,
             team_id=team_id,
+            refresh=refresh_summary,
         )
 except MeetingsError as error:
     st.error(error.detail)

@@ -172,11 +172,13 @@ def record_event(
     occurred_at: datetime,
     flush: bool = True,
     team_id: int | None = None,
+    now: datetime | None = None,
 ) -> Event:
     """Add an event to the contact's timeline (and its step to the funnel rollup).
 
     flush=False leaves the INSERT to the caller's next flush, so several events of one cause go
-    in one statement; the event has no id until then.
+    in one statement; the event has no id until then. `now` (default occurred_at) is the clock of
+    a caller recording history (shared.funnel.rollup.record_step marks the days it changes).
     """
     event = Event(
         name=name,
@@ -207,6 +209,7 @@ def record_event(
                 agent_id=agent_id,
                 meeting_type_id=meeting_type_id,
                 team_id=team_id,
+                now=now,
             )
     return event
 

@@ -19,6 +19,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, Integer, Table, func, select, text
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
+from shared.funnel.summary import SUMMARY_TABLES
 from shared.migrate import alembic_config
 from shared.models import Base
 
@@ -133,6 +134,11 @@ def copy_data(
             writer.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
         copied: list[TableCopied] = []
         for table in copied_tables():
+            if table.name in SUMMARY_TABLES and reader.dialect.name != "postgresql":
+                # Only PostgreSQL keeps the funnel's per-day summary up to date (shared.funnel.summary);
+                # one held elsewhere may be stale, so none is copied and the target computes its own.
+                copied.append(TableCopied(name=table.name, rows=0))
+                continue
             total = _row_count(reader, table)
             done = 0
             if progress is not None:

@@ -9,13 +9,15 @@ INSERT … SELECT, for the migration that introduces the rollup and for bulk loa
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import case, delete, text
+from sqlalchemy import bindparam, case, delete, select, text
 from sqlalchemy.orm import Session
 
 from shared.db import dialect_name, upsert_insert
+from shared.funnel import summary
 from shared.models import FunnelSession, FunnelSessionMeetingType
 from shared.steps.names import STEP_EVENTS
 
@@ -30,6 +32,41 @@ def _earlier(new: Any, old: Any) -> Any:
     return case((new.is_not(None) & (old.is_(None) | (new < old)), new), else_=old)
 
 
+@functools.cache
+def _upsert(dialect: str, level: int, *, returning: bool) -> Any:
+    """record_step's statement for one step, built once (with bind parameters for the values):
+    building it per call cost more Python than the database spends running it."""
+    column = STEP_COLUMNS[level - 1]
+    names = ("session_id", "agent_id", "team_id", "first_at", "first_day", "top_step", column)
+    insert = upsert_insert(dialect, _sessions).values({n: bindparam(n, type_=_sessions.c[n].type) for n in names})
+    new, old = insert.excluded, _sessions.c
+    upsert = insert.on_conflict_do_update(
+        index_elements=[old.session_id],
+        set_={
+            # The first agent seen stays; a later event only fills it in when it was unknown.
+            "agent_id": case((old.agent_id.is_(None), new.agent_id), else_=old.agent_id),
+            # Likewise the team of a team link's session (its steps 1–3 name no agent, step 4 the member).
+            "team_id": case((old.team_id.is_(None), new.team_id), else_=old.team_id),
+            "first_at": case((new.first_at < old.first_at, new.first_at), else_=old.first_at),
+            "first_day": case((new.first_at < old.first_at, new.first_day), else_=old.first_day),
+            "top_step": case((new.top_step > old.top_step, new.top_step), else_=old.top_step),
+            column: _earlier(new[column], old[column]),
+        },
+    )
+    if not returning:
+        return upsert
+    # The session's first day after the upsert, and before it: a subquery of the statement reads the
+    # row as it was before the statement (PostgreSQL's snapshot rules), so the day a late, earlier
+    # event moves the session away from is known too.
+    before = _sessions.alias("before")
+    previous = (
+        select(before.c.first_day)
+        .where(before.c.session_id == bindparam("session_id", type_=_sessions.c.session_id.type))
+        .scalar_subquery()
+    )
+    return upsert.returning(old.first_day, previous)
+
+
 def record_step(
     session: Session,
     *,
@@ -39,8 +76,16 @@ def record_step(
     agent_id: int | None,
     meeting_type_id: int | None,
     team_id: int | None = None,
+    now: datetime | None = None,
 ) -> None:
-    """Fold one step event into its session's rollup row (no-op for other event names)."""
+    """Fold one step event into its session's rollup row (no-op for other event names).
+
+    `now` (default: occurred_at, an event recorded as it happens) is the writer's clock: on
+    PostgreSQL the upsert returns the session's first day before and after it, and each that is
+    before `now`'s UTC date is marked dirty for the per-day summary (shared.funnel.summary) — one
+    INSERT … ON CONFLICT DO NOTHING, only for a session that crossed midnight or an event recorded
+    after its day (a backfill, the demo's history).
+    """
     if name not in STEP_EVENTS:
         return
     level = STEP_EVENTS.index(name) + 1
@@ -53,22 +98,14 @@ def record_step(
         "top_step": level,
         STEP_COLUMNS[level - 1]: occurred_at,
     }
-    insert = upsert_insert(session, _sessions).values(values)
-    new, old = insert.excluded, _sessions.c
-    upsert = insert.on_conflict_do_update(
-        index_elements=[old.session_id],
-        set_={
-            # The first agent seen stays; a later event only fills it in when it was unknown.
-            "agent_id": case((old.agent_id.is_(None), new.agent_id), else_=old.agent_id),
-            # Likewise the team of a team link's session (its steps 1–3 name no agent, step 4 the member).
-            "team_id": case((old.team_id.is_(None), new.team_id), else_=old.team_id),
-            "first_at": case((new.first_at < old.first_at, new.first_at), else_=old.first_at),
-            "first_day": case((new.first_at < old.first_at, new.first_day), else_=old.first_day),
-            "top_step": case((new.top_step > old.top_step, new.top_step), else_=old.top_step),
-            STEP_COLUMNS[level - 1]: _earlier(new[STEP_COLUMNS[level - 1]], old[STEP_COLUMNS[level - 1]]),
-        },
-    )
-    session.execute(upsert)
+    keeps_summary = summary.kept(session)
+    upsert = _upsert(dialect_name(session), level, returning=keeps_summary)
+    if keeps_summary:
+        after_day, before_day = session.execute(upsert, values).one()
+        today = (now or occurred_at).astimezone(UTC).date()
+        summary.mark_dirty(session, days=[d for d in (after_day, before_day) if d is not None and d < today])
+    else:
+        session.execute(upsert, values)
     if meeting_type_id is not None:
         link = upsert_insert(session, _types).values(session_id=session_id, meeting_type_id=meeting_type_id)
         session.execute(link.on_conflict_do_nothing())
@@ -115,13 +152,15 @@ WHERE e.name IN ({_STEP_NAMES}) AND e.session_id IS NOT NULL AND e.meeting_type_
 
 
 def rebuild(session: Session) -> None:
-    """Recompute the whole rollup from the events (bulk loads, repairs); flushes, does not commit."""
+    """Recompute the whole rollup from the events (bulk loads, repairs) and forget the per-day summary
+    built on the old rows; flushes, does not commit."""
     session.flush()
     session.execute(delete(FunnelSessionMeetingType))
     session.execute(delete(FunnelSession))
     dialect = dialect_name(session)
     session.execute(text(REBUILD_SESSIONS_SQL.format(first_day=FIRST_DAY_SQL[dialect])))
     session.execute(text(REBUILD_MEETING_TYPES_SQL))
+    summary.forget_summary(session)
 
 
 def main() -> None:

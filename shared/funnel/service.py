@@ -25,6 +25,13 @@ Filters select sessions:
 
 Trend: each session falls in the UTC day (or ISO week, Monday first) of its first step event, so
 every period is a small funnel of its own and the periods add up to the totals.
+
+Over millions of sessions (SPEC §13: ≤ 1 s over 10,000,000 events) an aggregate of every row is
+too slow whatever the indexes: on PostgreSQL, a funnel with no agent, team or meeting type filter
+adds up the per-day summary of the range's whole settled days (shared.funnel.summary, which holds
+the rules of which days those are and who marks them dirty) and reads only the other days' rows;
+its medians stay exact (the histograms find the middle ranks' bucket, and only that bucket's rows
+are read). `direct=True` reads every row, as before the summary; the tests compare the two.
 """
 
 from __future__ import annotations
@@ -32,6 +39,7 @@ from __future__ import annotations
 import csv
 import io
 import statistics
+from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -52,6 +60,8 @@ from sqlalchemy.orm import Session
 from shared.agents.errors import MeetingTypeNotFound, TeamNotFound
 from shared.agents.service import get_agent
 from shared.db import dialect_name
+from shared.funnel import summary
+from shared.funnel.buckets import PAIRS
 from shared.funnel.errors import InvalidFunnelFilter
 from shared.funnel.rollup import STEP_COLUMNS
 from shared.funnel.schemas import (
@@ -89,6 +99,11 @@ def _per_session(filters: FunnelFilters, *columns: Any) -> Select[Any]:
             )
         )
     return query
+
+
+def _narrowed(filters: FunnelFilters) -> bool:
+    """Filters the per-day summary cannot answer (it has no agent, team or meeting type)."""
+    return filters.agent_id is not None or filters.team_id is not None or filters.meeting_type_id is not None
 
 
 def _period_of_day(day: date, granularity: Granularity) -> date:
@@ -165,10 +180,15 @@ def _counts(session: Session, filters: FunnelFilters) -> dict[date, list[int]]:
     query = _per_session(filters, FunnelSession.first_day, FunnelSession.top_step, func.count()).group_by(
         FunnelSession.first_day, FunnelSession.top_step
     )
+    return _reached(session.execute(query), filters.granularity)
+
+
+def _reached(rows: Iterable[tuple[Any, int, int]], granularity: Granularity) -> dict[date, list[int]]:
+    """Sessions reaching each step per period, from (day, highest step, sessions) rows."""
     reached: dict[date, list[int]] = {}
-    for day, level, count in session.execute(query):
+    for day, level, count in rows:
         day = date.fromisoformat(day) if isinstance(day, str) else day
-        counts = reached.setdefault(_period_of_day(day, filters.granularity), [0] * len(STEP_EVENTS))
+        counts = reached.setdefault(_period_of_day(day, granularity), [0] * len(STEP_EVENTS))
         # A session whose highest step is `level` reached every step up to it.
         for index in range(level):
             counts[index] += count
@@ -195,6 +215,23 @@ def _medians_sqlite(session: Session, filters: FunnelFilters) -> list[tuple[floa
             if gap is not None:
                 samples[index].append(float(gap))
     return [(statistics.median(s) if s else None, len(s)) for s in samples]
+
+
+def _from_summary(
+    session: Session, filters: FunnelFilters, plan: summary.SummaryPlan
+) -> tuple[dict[date, list[int]], list[tuple[float | None, int]]]:
+    """The counts and the exact medians from the per-day summary plus the rows read directly
+    (shared.funnel.summary); the medians fall back to percentile_cont when a bucket read disagrees
+    with the histograms."""
+    reached = _reached(summary.counts(session, plan), filters.granularity)
+    histograms = summary.histograms(session, plan)
+    stats: list[tuple[float | None, int]] = []
+    for pair, _, _ in PAIRS:
+        found = summary.median(session, pair=pair, histogram=histograms[pair], start=filters.start, end=filters.end)
+        if found is None:
+            return reached, _medians_postgresql(session, filters)
+        stats.append(found)
+    return reached, stats
 
 
 def _durations(stats: list[tuple[float | None, int]]) -> list[StepDuration]:
@@ -259,12 +296,21 @@ def funnel(
     meeting_type_id: int | None = None,
     granularity: str = "day",
     team_id: int | None = None,
+    direct: bool = False,
+    refresh: Callable[[], object] | None = None,
 ) -> FunnelResult:
     """Sessions reaching each of the four steps, conversion and drop-off, trend and median step times.
 
     Reads the per-session rollup: the counts per day and highest step come from one GROUP BY, the
     medians from one more aggregate over the same rows (PostgreSQL's percentile_cont; on SQLite the
-    gaps are read and their medians taken in Python).
+    gaps are read and their medians taken in Python). On PostgreSQL, without an agent, team or
+    meeting type filter, the whole settled days of the range come from the per-day summary instead
+    (shared.funnel.summary; its callers refresh it first with refresh_in_own_transaction) and only
+    the other days' rows are read: the same answer, exact medians included. direct=True always
+    reads the rollup's rows (the reference the summary is tested against). `refresh` is called once
+    the filters are checked and only when the summary will be read: the callers pass the summary's
+    refresh in a unit of work of its own (summary.refresh_in_own_transaction), so a refused request
+    writes nothing and an agent's funnel does not wait for it.
     InvalidFunnelFilter for naive or reversed dates and unknown granularity; AgentNotFound /
     MeetingTypeNotFound for unknown ids.
     """
@@ -283,7 +329,16 @@ def funnel(
         # more than it saves on queries this size.
         session.execute(text("SET LOCAL work_mem = '128MB'"))
         session.execute(text("SET LOCAL jit = off"))
-        reached, stats = _counts(session, filters), _medians_postgresql(session, filters)
+        if direct or _narrowed(filters):
+            plan = None
+        else:
+            if refresh is not None:
+                refresh()
+            plan = summary.plan(session, start=filters.start, end=filters.end)
+        if plan is not None:
+            reached, stats = _from_summary(session, filters, plan)
+        else:
+            reached, stats = _counts(session, filters), _medians_postgresql(session, filters)
     elif dialect == "sqlite":
         reached, stats = _counts(session, filters), _medians_sqlite(session, filters)
     else:

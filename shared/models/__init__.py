@@ -7,7 +7,14 @@ from shared.models.calendar import CalendarConnection, OAuthState
 from shared.models.contact import Contact, Event, Visitor
 from shared.models.email_message import EmailMessage
 from shared.models.erasure import ContactErasure
-from shared.models.funnel import FunnelSession, FunnelSessionMeetingType
+from shared.models.funnel import (
+    FunnelDayCount,
+    FunnelDayGap,
+    FunnelDirtyDay,
+    FunnelSession,
+    FunnelSessionMeetingType,
+    FunnelSummaryState,
+)
 from shared.models.meeting_type import PREDEFINED_MEETING_TYPES, MeetingType
 from shared.models.outbox import OutboxJob
 from shared.models.rate_limit import RateLimitHit
@@ -29,8 +36,12 @@ __all__ = [
     "DashboardSession",
     "EmailMessage",
     "Event",
+    "FunnelDayCount",
+    "FunnelDayGap",
+    "FunnelDirtyDay",
     "FunnelSession",
     "FunnelSessionMeetingType",
+    "FunnelSummaryState",
     "MeetingType",
     "OAuthState",
     "OutboxJob",

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, cast
 
-from fastapi import APIRouter, Body, Depends, Query, Response, status
+from fastapi import APIRouter, Body, Depends, Query, Request, Response, status
 from pydantic import BaseModel, Field
 
 from shared.accounts.scoped import agents as scoped_agents
@@ -24,6 +24,7 @@ from shared.accounts.scoped import teams as scoped_teams
 from shared.agents.errors import CalendarNotConnected
 from shared.agents.schemas import AgentChanges, AvailabilityInput, MeetingTypeChanges
 from shared.errors import InvalidInput
+from shared.funnel import summary as funnel_summary
 from shared.funnel.schemas import Granularity
 from shared.reports.bookings import PAGE_LIMIT_MAX
 from shared.teams.schemas import TeamChanges
@@ -269,6 +270,9 @@ def get_funnel(
     meeting_type_id: int | None = None,
     granularity: Annotated[str, Query(description="day | week")] = "day",
     team_id: Annotated[int | None, Query(description="Sessions of this team's link (SPEC §15)")] = None,
+    *,
+    request: Request,
+    now: NowDep,
 ) -> FunnelOut:
     """The four-step booking funnel: distinct sessions per step, conversion, drop-off, trend, medians."""
     result = scoped_funnel.funnel(
@@ -280,6 +284,8 @@ def get_funnel(
         meeting_type_id=meeting_type_id,
         granularity=cast(Granularity, granularity),
         team_id=team_id,
+        # The per-day summary of settled days, in a transaction of its own (shared.funnel.summary).
+        refresh=lambda: funnel_summary.refresh_in_own_transaction(request.app.state.sessionmaker, now=now),
     )
     return FunnelOut.of(result)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -23,6 +24,7 @@ def funnel(
     meeting_type_id: int | None = None,
     granularity: Granularity = "day",
     team_id: int | None = None,
+    refresh: Callable[[], object] | None = None,
 ) -> FunnelResult:
     """`shared.funnel.service.funnel` for these filters; an agent's view is always filtered to themselves."""
     if not is_manager(actor):
@@ -40,4 +42,5 @@ def funnel(
         meeting_type_id=meeting_type_id,
         granularity=granularity,
         team_id=team_id,
+        refresh=refresh,
     )
