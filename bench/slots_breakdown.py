@@ -89,9 +89,9 @@ class _Stopwatch:
 
 def _steps(database_url: str, link: str, meeting_type_id: int, days: list[date], rounds: int) -> dict[str, float]:
     """The steps of a miss as the slots route takes them for an agent's link (the answer read without
-    ORM entities, shared.availability.answers.PublicAnswers._read)."""
+    ORM entities on a driver connection, shared.availability.answers.PublicAnswers._read)."""
     from shared.availability.busy import local_booked_times
-    from shared.availability.cache import DriverVersionReader
+    from shared.availability.cache import DriverReads, DriverVersionReader
     from shared.availability.engine import BusyTimeline, free_slots
     from shared.availability.service import read_agent
     from shared.db import build_engine
@@ -109,16 +109,17 @@ def _steps(database_url: str, link: str, meeting_type_id: int, days: list[date],
         end = start + timedelta(days=1)
         with step("cache validation: one query by link on the driver's cursor (DriverVersionReader)"):
             reader.version(link=link, meeting_type_id=meeting_type_id)
-        with step("open a connection (no Session)"):
-            connection = engine.connect()
+        with step("driver connection from the pool (no Session, no SQLAlchemy Connection)"):
+            pooled = engine.raw_connection()
+            reads = DriverReads(pooled.dbapi_connection, engine.dialect)
         with step("agent, rules (parsed once per stored version) and meeting type: one Core statement (read_agent)"):
-            agent = read_agent(connection, link=link, meeting_type_id=meeting_type_id)
+            agent = read_agent(reads, link=link, meeting_type_id=meeting_type_id)
         assert agent is not None
         rules = agent.rules
         with step("busy bookings: one Core statement (local_booked_times) + timeline"):
             busy = BusyTimeline(
                 local_booked_times(
-                    connection,
+                    reads,
                     agent_id=agent.agent_id,
                     buffer_before=agent.buffer_before_minutes,
                     buffer_after=agent.buffer_after_minutes,
@@ -130,8 +131,8 @@ def _steps(database_url: str, link: str, meeting_type_id: int, days: list[date],
             slots = free_slots(rules, duration=agent.duration, busy=busy, now=now, range_start=start, range_end=end)
         with step("JSON (slots_json)"):
             slots_json("UTC", slots, UTC)
-        with step("close the connection (back to the pool)"):
-            connection.close()
+        with step("connection back to the pool (its rollback)"):
+            pooled.close()
     reader.close()
     loop_engine.dispose()
     engine.dispose()

@@ -21,7 +21,7 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Connection, Engine, bindparam, select
+from sqlalchemy import BigInteger, Engine, bindparam, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared.agents.bookable import is_bookable_for_team
@@ -31,6 +31,7 @@ from shared.availability.cache import (
     MAX_CACHEABLE_ID,
     AnswerCache,
     AnswerVersion,
+    DriverReads,
     DriverVersionReader,
     answer_version,
     generation,
@@ -42,7 +43,7 @@ from shared.models import Agent, MeetingType, Team
 Compute = Callable[[Session, Agent | Team, MeetingType], bytes]
 """The serialised answer for the agent (or team, SPEC §15) and meeting type behind the link."""
 
-Read = Callable[[Connection, AgentRead], bytes | None]
+Read = Callable[[DriverReads, AgentRead], bytes | None]
 """The same answer for an agent's link read without ORM entities, on a connection that only reads;
 None when it cannot be read so (a busy source that needs the agent's ORM objects): `Compute` then."""
 
@@ -143,11 +144,20 @@ class PublicAnswers:
         return body
 
     def _read(self, question: Question, read: Read) -> bytes | None:
-        # A plain connection: on SQLite no transaction is begun for reads, on PostgreSQL the one
-        # begun is rolled back when the connection goes back to the pool. Nothing is written.
-        with self.engine.connect() as connection:
-            agent = read_agent(connection, link=question.link, meeting_type_id=question.meeting_type_id)
-            return read(connection, agent) if agent is not None else None
+        """The answer by `read` on a driver connection from the pool; None (the ORM path) when the
+        link is not an agent's, `read` declines, or the driver fails (the ORM path then raises it
+        as SQLAlchemy does). Nothing is written: on SQLite no transaction is begun for reads, on
+        PostgreSQL the one begun is rolled back when the connection goes back to the pool."""
+        pooled = self.engine.raw_connection()
+        try:
+            reads = DriverReads(pooled.dbapi_connection, self.engine.dialect)
+            agent = read_agent(reads, link=question.link, meeting_type_id=question.meeting_type_id)
+            return read(reads, agent) if agent is not None else None
+        except self.engine.dialect.loaded_dbapi.Error:
+            pooled.invalidate()  # a connection that failed is not given to the next request
+            return None
+        finally:
+            pooled.close()
 
     def answer(self, question: Question, compute: Compute, read: Read | None = None) -> bytes:
         """The stored answer when still valid, else computed (and stored); uncacheable ids computed."""

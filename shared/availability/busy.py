@@ -11,7 +11,6 @@ from sqlalchemy import (
     BindParameter,
     ColumnElement,
     CompoundSelect,
-    Connection,
     Select,
     bindparam,
     or_,
@@ -21,6 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from shared.agents.schemas import BUFFER_MAX_MINUTES, DURATION_RANGE
+from shared.availability.cache import DriverReads
 from shared.availability.engine import occupied_time
 from shared.availability.rules import BookedTime, Busy, Interval
 from shared.models import STATUS_CONFIRMED, Agent, Availability, Booking, BookingHost, MeetingType
@@ -180,13 +180,13 @@ def _booked_in_range(
 
 
 def local_booked_times(
-    connection: Connection, *, agent_id: int, buffer_before: int, buffer_after: int, start: datetime, end: datetime
+    reads: DriverReads, *, agent_id: int, buffer_before: int, buffer_after: int, start: datetime, end: datetime
 ) -> list[BookedTime]:
-    """What LocalBookingsSource reports, read on a plain connection without ORM entities: the agent's
-    confirmed bookings whose occupied time touches [start, end). `buffer_before` / `buffer_after`:
-    the agent's own, in minutes (what a booking of a type without its own buffers is padded with)."""
+    """What LocalBookingsSource reports, read on a driver connection without ORM entities: the
+    agent's confirmed bookings whose occupied time touches [start, end). `buffer_before` /
+    `buffer_after`: the agent's own, in minutes (a booking of a type without its own takes them)."""
     params = _local_busy_params(agent_id=agent_id, start=start, end=end, exclude_booking_id=None)
-    rows = connection.execute(_LOCAL_BUSY, params).all()
+    rows = reads.rows(_LOCAL_BUSY, params)
     return _booked_in_range(rows, buffer_before=buffer_before, buffer_after=buffer_after, start=start, end=end)
 
 

@@ -10,7 +10,7 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import BigInteger, Connection, Text, bindparam, cast, func, select
+from sqlalchemy import BigInteger, Text, bindparam, cast, func, select
 from sqlalchemy.orm import Session
 
 from shared.agents.bookable import is_bookable
@@ -22,6 +22,7 @@ from shared.availability.busy import (
     local_booked_times,
     of_agent,
 )
+from shared.availability.cache import DriverReads
 from shared.availability.engine import BusyTimeline, days_with_free_slots, free_slots
 from shared.availability.rules import WEEKDAYS, AvailabilityRules, Busy, MeetingTypeRules, Slot, parse_hhmm
 from shared.models import STATUS_CONFIRMED, Agent, Availability, Booking, MeetingType
@@ -383,40 +384,66 @@ class AgentRead:
     has_calendar_connection: bool
 
 
-def read_agent(connection: Connection, *, link: str, meeting_type_id: int) -> AgentRead | None:
+@dataclass(frozen=True, slots=True)
+class _TypeRead:
+    """The meeting type columns of `_AGENT_READ`, as shared.agents.bookable's rule reads them."""
+
+    agent_id: int | None
+    active: bool
+    deleted_at: datetime | None
+
+
+def read_agent(reads: DriverReads, *, link: str, meeting_type_id: int) -> AgentRead | None:
     """The active agent behind `link` with its bookable meeting type `meeting_type_id` (a positive
     id within 32 bits: the answer cache's range) in one statement; MeetingTypeNotFound as
     get_bookable_meeting_type raises it. None when no active agent (with availability) holds the
     link: a team's link, or none at all, which the ORM path answers as before."""
     if "\x00" in link:
         return None  # the ORM path refuses it (LinkNotFound)
-    row = connection.execute(_AGENT_READ, {"link": link, "meeting_type_id": meeting_type_id}).first()
-    if row is None:
+    rows = reads.rows(_AGENT_READ, {"link": link, "meeting_type_id": meeting_type_id})
+    if not rows:
         return None
-    if not is_bookable(row, agent_id=row.id):
+    (
+        agent_id,
+        timezone,
+        weekly,
+        overrides,
+        notice,
+        horizon,
+        before,
+        after,
+        interval,
+        max_per_day,
+        type_id,
+        type_agent_id,
+        type_active,
+        type_deleted_at,
+        duration,
+        type_notice,
+        type_before,
+        type_after,
+        type_max_per_day,
+        calendar_connection_id,
+    ) = rows[0]
+    if type_id is None or not is_bookable(
+        _TypeRead(type_agent_id, bool(type_active), type_deleted_at), agent_id=agent_id
+    ):
         raise MeetingTypeNotFound()
-    minutes = (
-        row.min_notice_minutes,
-        row.horizon_days,
-        row.buffer_before_minutes,
-        row.buffer_after_minutes,
-        row.slot_interval_minutes,
-        row.max_per_day,
-    )
     type_rules = MeetingTypeRules(
-        min_notice=_minutes(row.type_min_notice_minutes),
-        buffer_before=_minutes(row.type_buffer_before_minutes),
-        buffer_after=_minutes(row.type_buffer_after_minutes),
-        max_per_day=row.type_max_per_day,
+        min_notice=_minutes(type_notice),
+        buffer_before=_minutes(type_before),
+        buffer_after=_minutes(type_after),
+        max_per_day=type_max_per_day,
     )
+    minutes = (notice, horizon, before, after, interval, max_per_day)
     return AgentRead(
-        agent_id=row.id,
-        meeting_type_id=row.meeting_type_id,
-        duration=timedelta(minutes=row.duration_minutes),
-        rules=_cached_rules(row.timezone, row.weekly, row.overrides, minutes, type_rules),
-        buffer_before_minutes=row.buffer_before_minutes,
-        buffer_after_minutes=row.buffer_after_minutes,
-        has_calendar_connection=row.calendar_connection_id is not None,
+        agent_id=agent_id,
+        meeting_type_id=type_id,
+        duration=timedelta(minutes=duration),
+        rules=_cached_rules(timezone, weekly, overrides, minutes, type_rules),
+        buffer_before_minutes=before,
+        buffer_after_minutes=after,
+        has_calendar_connection=calendar_connection_id is not None,
     )
 
 
@@ -427,12 +454,12 @@ class _LocalData:
     type_booked_per_day: dict[date, int]
 
 
-def _local_data(connection: Connection, agent: AgentRead, start: datetime, end: datetime) -> _LocalData:
+def _local_data(reads: DriverReads, agent: AgentRead, start: datetime, end: datetime) -> _LocalData:
     """What AgentAvailability gathers for local bookings only (exact range, nothing excluded)."""
     rules = agent.rules
     busy_start, busy_end = _padded(rules, agent.duration, start, end)
     booked = local_booked_times(
-        connection,
+        reads,
         agent_id=agent.agent_id,
         buffer_before=agent.buffer_before_minutes,
         buffer_after=agent.buffer_after_minutes,
@@ -445,20 +472,18 @@ def _local_data(connection: Connection, agent: AgentRead, start: datetime, end: 
             agent_id=agent.agent_id, start=start - _MARGIN, end=end + _MARGIN, exclude_booking_id=None
         )
         counts = _per_local_day(
-            connection.execute(_BOOKED_STARTS, params), zone=rules.zone, meeting_type_id=agent.meeting_type_id
+            reads.rows(_BOOKED_STARTS, params), zone=rules.zone, meeting_type_id=agent.meeting_type_id
         )
     return _LocalData(BusyTimeline(booked), *counts)
 
 
-def read_slots(
-    connection: Connection, *, agent: AgentRead, day: date, display_zone: ZoneInfo, now: datetime
-) -> list[Slot]:
+def read_slots(reads: DriverReads, *, agent: AgentRead, day: date, display_zone: ZoneInfo, now: datetime) -> list[Slot]:
     """available_slots for an agent read by `read_agent`, local bookings its only busy source."""
     span = _day_span(day, display_zone=display_zone, now=now, horizon=agent.rules.horizon)
     if span is None:
         return []
     start, end = span
-    data = _local_data(connection, agent, start, end)
+    data = _local_data(reads, agent, start, end)
     return free_slots(
         agent.rules,
         duration=agent.duration,
@@ -471,15 +496,13 @@ def read_slots(
     )
 
 
-def read_days(
-    connection: Connection, *, agent: AgentRead, month: str, display_zone: ZoneInfo, now: datetime
-) -> list[date]:
+def read_days(reads: DriverReads, *, agent: AgentRead, month: str, display_zone: ZoneInfo, now: datetime) -> list[date]:
     """available_days for an agent read by `read_agent`, local bookings its only busy source."""
     span = _month_span(month, display_zone=display_zone, now=now, horizon=agent.rules.horizon)
     if span is None:
         return []
     first, last, start, end = span
-    data = _local_data(connection, agent, start, end)
+    data = _local_data(reads, agent, start, end)
     return days_with_free_slots(
         agent.rules,
         duration=agent.duration,

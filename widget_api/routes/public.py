@@ -13,7 +13,6 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Body, Header, Query, Request, Response, status
 from fastapi.routing import APIRoute
 from pydantic import TypeAdapter
-from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.types import Receive, Scope, Send
@@ -23,7 +22,7 @@ from shared.agents.errors import LinkNotFound
 from shared.agents.service import bookable_meeting_types
 from shared.availability.answers import Compute, PublicAnswers, Question, Read
 from shared.availability.busy import reads_without_entities
-from shared.availability.cache import DriverVersionReader
+from shared.availability.cache import DriverReads, DriverVersionReader
 from shared.availability.rules import Slot
 from shared.availability.service import AgentRead, available_days, available_slots, read_days, read_slots
 from shared.booking import service as booking_service
@@ -161,10 +160,10 @@ def _days_question(state: Any, *, link: str, meeting_type_id: int, month: str, t
             )
         return days_json(tz, days)
 
-    def read(connection: Connection, agent: AgentRead) -> bytes | None:
+    def read(reads: DriverReads, agent: AgentRead) -> bytes | None:
         if not _local_only(state, agent):
             return None
-        days = read_days(connection, agent=agent, month=month, display_zone=display_zone, now=now)
+        days = read_days(reads, agent=agent, month=month, display_zone=display_zone, now=now)
         return days_json(tz, days)
 
     key = ("days", link, meeting_type_id, month, tz)
@@ -200,10 +199,10 @@ def _slots_question(state: Any, *, link: str, meeting_type_id: int, date: str, t
             )
         return slots_json(tz, slots, display_zone)
 
-    def read(connection: Connection, agent: AgentRead) -> bytes | None:
+    def read(reads: DriverReads, agent: AgentRead) -> bytes | None:
         if not _local_only(state, agent):
             return None
-        slots = read_slots(connection, agent=agent, day=day, display_zone=display_zone, now=now)
+        slots = read_slots(reads, agent=agent, day=day, display_zone=display_zone, now=now)
         return slots_json(tz, slots, display_zone)
 
     key = ("slots", link, meeting_type_id, day, tz)
