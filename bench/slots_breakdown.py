@@ -26,7 +26,6 @@ from typing import Any
 from bench.data import ZONE
 from bench.http_app import bare_app, seed_database
 from bench.http_slots import slots_paths
-from shared.models import Agent
 
 
 async def _request(app: Any, path: str) -> None:
@@ -89,16 +88,18 @@ class _Stopwatch:
 
 
 def _steps(database_url: str, link: str, meeting_type_id: int, days: list[date], rounds: int) -> dict[str, float]:
-    from shared.availability.answers import owner_and_type
-    from shared.availability.cache import DriverVersionReader
-    from shared.availability.engine import free_slots
-    from shared.availability.service import AgentAvailability, default_sources, rules_from_model
-    from shared.db import build_engine, build_sessionmaker
+    """The steps of a miss as the slots route takes them for an agent's link (the answer read without
+    ORM entities on a driver connection, shared.availability.answers.PublicAnswers._read)."""
+    from shared.availability.busy import local_booked_times
+    from shared.availability.cache import DriverReads, DriverVersionReader
+    from shared.availability.engine import BusyTimeline, free_slots
+    from shared.availability.service import read_agent
+    from shared.db import build_engine
     from shared.settings import Settings
+    from widget_api.routes.public import slots_json
 
     settings = Settings(environment="development", database_url=database_url)
     engine = build_engine(settings)
-    factory = build_sessionmaker(engine)
     loop_engine = build_engine(settings, pool_size=1, max_overflow=0)  # as the app's lifespan builds it
     reader = DriverVersionReader(loop_engine)
     now = datetime.now(UTC)
@@ -108,29 +109,30 @@ def _steps(database_url: str, link: str, meeting_type_id: int, days: list[date],
         end = start + timedelta(days=1)
         with step("cache validation: one query by link on the driver's cursor (DriverVersionReader)"):
             reader.version(link=link, meeting_type_id=meeting_type_id)
-        with step("open session"):
-            session = factory()
-        with step("agent (availability joined) and meeting type: one ORM statement (owner_and_type)"):
-            agent, meeting_type = owner_and_type(session, link=link, meeting_type_id=meeting_type_id)
-        assert isinstance(agent, Agent)
-        duration = timedelta(minutes=meeting_type.duration_minutes)
-        with step("rules from the availability row"):
-            rules_from_model(agent.availability, meeting_type=meeting_type)
-        with step("busy bookings read + rules + timeline (AgentAvailability)"):
-            data = AgentAvailability(
-                session,
-                agent=agent,
-                sources=default_sources(),
-                start=start,
-                end=end,
-                fresh=False,
-                meeting_type=meeting_type,
+        with step("driver connection from the pool (no Session, no SQLAlchemy Connection)"):
+            pooled = engine.raw_connection()
+            reads = DriverReads(pooled.dbapi_connection, engine.dialect)
+        with step("agent, rules (parsed once per stored version) and meeting type: one Core statement (read_agent)"):
+            agent = read_agent(reads, link=link, meeting_type_id=meeting_type_id)
+        assert agent is not None
+        rules = agent.rules
+        with step("busy bookings: one Core statement (local_booked_times) + timeline"):
+            busy = BusyTimeline(
+                local_booked_times(
+                    reads,
+                    agent_id=agent.agent_id,
+                    buffer_before=agent.buffer_before_minutes,
+                    buffer_after=agent.buffer_after_minutes,
+                    start=start - rules.buffer_before,
+                    end=end + agent.duration + rules.buffer_after,
+                )
             )
         with step("engine free_slots"):
-            free_slots(data.rules, duration=duration, busy=data.busy, now=now, range_start=start, range_end=end)
-        with step("commit + close"):
-            session.commit()
-            session.close()
+            slots = free_slots(rules, duration=agent.duration, busy=busy, now=now, range_start=start, range_end=end)
+        with step("JSON (slots_json)"):
+            slots_json("UTC", slots, UTC)
+        with step("connection back to the pool (its rollback)"):
+            pooled.close()
     reader.close()
     loop_engine.dispose()
     engine.dispose()

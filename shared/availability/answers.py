@@ -6,6 +6,13 @@ validation may run on the event loop, the computation never does).
 
 The link and meeting type are validated by the same query that validates a cached answer
 (`answer_version`), so an unknown link or meeting type is a 404 before anything cached is served.
+
+A miss about an agent's link is computed without ORM entities when it can be (`Read`): the agent,
+its rules and the meeting type in one Core statement, its bookings in one more, on one connection
+that only reads (no Session, no commit), the parsed rules reused while the stored ones are the same
+(shared.availability.service.read_agent). A team's link (SPEC §15), an agent with a connected
+calendar whose busy source needs its ORM objects, and ids outside the cached range take the ORM
+path (`Compute`) as before.
 """
 
 from __future__ import annotations
@@ -24,15 +31,21 @@ from shared.availability.cache import (
     MAX_CACHEABLE_ID,
     AnswerCache,
     AnswerVersion,
+    DriverReads,
     DriverVersionReader,
     answer_version,
     generation,
 )
+from shared.availability.service import AgentRead, read_agent
 from shared.db import session_scope
 from shared.models import Agent, MeetingType, Team
 
 Compute = Callable[[Session, Agent | Team, MeetingType], bytes]
 """The serialised answer for the agent (or team, SPEC §15) and meeting type behind the link."""
+
+Read = Callable[[DriverReads, AgentRead], bytes | None]
+"""The same answer for an agent's link read without ORM entities, on a connection that only reads;
+None when it cannot be read so (a busy source that needs the agent's ORM objects): `Compute` then."""
 
 
 # The agent behind a link (its availability joined, lazy="joined") and the meeting type asked for, in
@@ -112,22 +125,45 @@ class PublicAnswers:
         cached = self.cache.get(question.key, version=version, generation=seen_generation, now=question.now)
         return Validated(version=version, generation=seen_generation, cached=cached)
 
-    def compute(self, question: Question, compute: Compute, *, validated: Validated | None) -> bytes:
-        """Compute the answer in its own transaction; stored when the question was `validated` first."""
-        with session_scope(self.sessionmaker) as session:
-            owner, meeting_type = owner_and_type(session, link=question.link, meeting_type_id=question.meeting_type_id)
-            body = compute(session, owner, meeting_type)
+    def compute(
+        self, question: Question, compute: Compute, *, validated: Validated | None, read: Read | None = None
+    ) -> bytes:
+        """Compute the answer (by `read` when it can, else in its own ORM transaction); stored when
+        the question was `validated` first."""
+        body = self._read(question, read) if read is not None and question.cacheable else None
+        if body is None:
+            with session_scope(self.sessionmaker) as session:
+                owner, meeting_type = owner_and_type(
+                    session, link=question.link, meeting_type_id=question.meeting_type_id
+                )
+                body = compute(session, owner, meeting_type)
         if validated is not None:
             self.cache.put(
                 question.key, body, version=validated.version, generation=validated.generation, now=question.now
             )
         return body
 
-    def answer(self, question: Question, compute: Compute) -> bytes:
+    def _read(self, question: Question, read: Read) -> bytes | None:
+        """The answer by `read` on a driver connection from the pool; None (the ORM path) when the
+        link is not an agent's, `read` declines, or the driver fails (the ORM path then raises it
+        as SQLAlchemy does). Nothing is written: on SQLite no transaction is begun for reads, on
+        PostgreSQL the one begun is rolled back when the connection goes back to the pool."""
+        pooled = self.engine.raw_connection()
+        try:
+            reads = DriverReads(pooled.dbapi_connection, self.engine.dialect)
+            agent = read_agent(reads, link=question.link, meeting_type_id=question.meeting_type_id)
+            return read(reads, agent) if agent is not None else None
+        except self.engine.dialect.loaded_dbapi.Error:
+            pooled.invalidate()  # a connection that failed is not given to the next request
+            return None
+        finally:
+            pooled.close()
+
+    def answer(self, question: Question, compute: Compute, read: Read | None = None) -> bytes:
         """The stored answer when still valid, else computed (and stored); uncacheable ids computed."""
         if not question.cacheable:
-            return self.compute(question, compute, validated=None)
+            return self.compute(question, compute, validated=None, read=read)
         validated = self.look_up(question)
         if validated.cached is not None:
             return validated.cached
-        return self.compute(question, compute, validated=validated)
+        return self.compute(question, compute, validated=validated, read=read)

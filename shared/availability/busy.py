@@ -7,10 +7,20 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import BindParameter, ColumnElement, CompoundSelect, Select, bindparam, or_, select, union_all
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    CompoundSelect,
+    Select,
+    bindparam,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from shared.agents.schemas import BUFFER_MAX_MINUTES, DURATION_RANGE
+from shared.availability.cache import DriverReads
 from shared.availability.engine import occupied_time
 from shared.availability.rules import BookedTime, Busy, Interval
 from shared.models import STATUS_CONFIRMED, Agent, Availability, Booking, BookingHost, MeetingType
@@ -39,6 +49,13 @@ class BusyTimeSource(ABC):
     ) -> Sequence[Busy]:
         """What occupies the agent's time in [start, end): calendar blocks as `Interval`, bookings
         as `BookedTime` with their own buffers (the engine pads them, shared.availability.engine)."""
+
+    @property
+    def needs_calendar_connection(self) -> bool:
+        """True for a source that reports nothing for an agent without a calendar connection (Google):
+        availability read without ORM entities (shared.availability.service.read_agent) may then
+        leave it out. False by default: an unknown source is always asked, on the ORM path."""
+        return False
 
     def excluding(self, booking: Booking) -> BusyTimeSource:
         """This source as if `booking` did not exist: a reschedule must not collide with itself.
@@ -130,6 +147,60 @@ _LOCAL_BUSY = agents_bookings_query(
 )
 
 
+def _local_busy_params(
+    *, agent_id: int, start: datetime, end: datetime, exclude_booking_id: int | None
+) -> dict[str, Any]:
+    return {
+        "agent_id": agent_id,
+        "earliest_start": start - _LARGEST_BUFFER - _LONGEST_BOOKING,
+        "latest_start": end + _LARGEST_BUFFER,
+        "earliest_end": start - _LARGEST_BUFFER,
+        "excluded_id": exclude_booking_id if exclude_booking_id is not None else _NO_BOOKING,
+    }
+
+
+def _booked_in_range(
+    rows: Sequence[Any], *, buffer_before: int, buffer_after: int, start: datetime, end: datetime
+) -> list[BookedTime]:
+    """`_LOCAL_BUSY`'s rows as busy time (a type without its own buffers takes the agent's,
+    `buffer_before` / `buffer_after` minutes), those whose occupied time touches [start, end)."""
+    agent_before, agent_after = timedelta(minutes=buffer_before), timedelta(minutes=buffer_after)
+    booked: list[BookedTime] = []
+    for booking_start, booking_end, type_before, type_after in rows:
+        item = BookedTime(
+            booking_start,
+            booking_end,
+            agent_before if type_before is None else timedelta(minutes=type_before),
+            agent_after if type_after is None else timedelta(minutes=type_after),
+        )
+        occupied = occupied_time(item)
+        if occupied.start < end and occupied.end > start:
+            booked.append(item)
+    return booked
+
+
+def local_booked_times(
+    reads: DriverReads, *, agent_id: int, buffer_before: int, buffer_after: int, start: datetime, end: datetime
+) -> list[BookedTime]:
+    """What LocalBookingsSource reports, read on a driver connection without ORM entities: the
+    agent's confirmed bookings whose occupied time touches [start, end). `buffer_before` /
+    `buffer_after`: the agent's own, in minutes (a booking of a type without its own takes them)."""
+    params = _local_busy_params(agent_id=agent_id, start=start, end=end, exclude_booking_id=None)
+    rows = reads.rows(_LOCAL_BUSY, params)
+    return _booked_in_range(rows, buffer_before=buffer_before, buffer_after=buffer_after, start=start, end=end)
+
+
+def reads_without_entities(sources: Sequence[BusyTimeSource], *, has_calendar_connection: bool) -> bool:
+    """Whether `local_booked_times` is all that `sources` would report for an agent: each of them the
+    plain local bookings (no booking excluded), or a source that needs a calendar connection the
+    agent does not have."""
+    return all(
+        (type(source) is LocalBookingsSource and source.exclude_booking_id is None)
+        or (source.needs_calendar_connection and not has_calendar_connection)
+        for source in sources
+    )
+
+
 class LocalBookingsSource(BusyTimeSource):
     """The agent's confirmed bookings of every meeting type, each with its own type's buffers (as
     the type is now; a type without its own takes the agent's), those whose occupied time touches
@@ -149,25 +220,16 @@ class LocalBookingsSource(BusyTimeSource):
     def busy_intervals(
         self, session: Session, *, agent: Agent, start: datetime, end: datetime, fresh: bool
     ) -> list[BookedTime]:
-        rows = session.execute(
-            _LOCAL_BUSY,
-            {
-                "agent_id": agent.id,
-                "earliest_start": start - _LARGEST_BUFFER - _LONGEST_BOOKING,
-                "latest_start": end + _LARGEST_BUFFER,
-                "earliest_end": start - _LARGEST_BUFFER,
-                "excluded_id": self.exclude_booking_id if self.exclude_booking_id is not None else _NO_BOOKING,
-            },
-        ).all()
+        params = _local_busy_params(agent_id=agent.id, start=start, end=end, exclude_booking_id=self.exclude_booking_id)
+        rows = session.execute(_LOCAL_BUSY, params).all()
         availability = agent.availability
-        booked: list[BookedTime] = []
-        for row in rows:
-            before, after = _buffers(availability, row.buffer_before_minutes, row.buffer_after_minutes)
-            item = BookedTime(row.start_at, row.end_at, before, after)
-            occupied = occupied_time(item)
-            if occupied.start < end and occupied.end > start:
-                booked.append(item)
-        return booked
+        return _booked_in_range(
+            rows,
+            buffer_before=availability.buffer_before_minutes,
+            buffer_after=availability.buffer_after_minutes,
+            start=start,
+            end=end,
+        )
 
 
 def _subtract(intervals: Sequence[Busy], hole: Interval) -> list[Busy]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Annotated, Any
 from urllib.parse import parse_qsl
@@ -20,10 +20,11 @@ from typing_extensions import TypedDict
 
 from shared.agents.errors import LinkNotFound
 from shared.agents.service import bookable_meeting_types
-from shared.availability.answers import Compute, PublicAnswers, Question
-from shared.availability.cache import DriverVersionReader
+from shared.availability.answers import Compute, PublicAnswers, Question, Read
+from shared.availability.busy import reads_without_entities
+from shared.availability.cache import DriverReads, DriverVersionReader
 from shared.availability.rules import Slot
-from shared.availability.service import available_days, available_slots
+from shared.availability.service import AgentRead, available_days, available_slots, read_days, read_slots
 from shared.booking import service as booking_service
 from shared.booking.schemas import BookingRequest
 from shared.contacts.service import record_widget_step
@@ -114,8 +115,19 @@ def slots_json(tz: str, slots: Sequence[Slot], display_zone: ZoneInfo) -> bytes:
     return _SLOTS_JSON.dump_json(answer)
 
 
-Asked = tuple[Question, Compute]
-"""A slots/days question and how to compute its JSON."""
+def days_json(tz: str, days: Sequence[date]) -> bytes:
+    """The body of `GET …/days`: DaysOut as JSON."""
+    return DaysOut(timezone=tz, days=[d.isoformat() for d in days]).model_dump_json().encode()
+
+
+Asked = tuple[Question, Compute, Read]
+"""A slots/days question and how to compute its JSON (through the ORM, or read without it)."""
+
+
+def _local_only(state: Any, agent: AgentRead) -> bool:
+    """Whether the app's busy sources report nothing beyond the agent's bookings (no Google
+    connection, or Google not configured): then the answer is read without ORM entities."""
+    return reads_without_entities(state.busy_sources(), has_calendar_connection=agent.has_calendar_connection)
 
 
 def _days_question(state: Any, *, link: str, meeting_type_id: int, month: str, tz: str) -> Asked:
@@ -146,10 +158,16 @@ def _days_question(state: Any, *, link: str, meeting_type_id: int, month: str, t
                 now=now,
                 sources=sources,
             )
-        return DaysOut(timezone=tz, days=[d.isoformat() for d in days]).model_dump_json().encode()
+        return days_json(tz, days)
+
+    def read(reads: DriverReads, agent: AgentRead) -> bytes | None:
+        if not _local_only(state, agent):
+            return None
+        days = read_days(reads, agent=agent, month=month, display_zone=display_zone, now=now)
+        return days_json(tz, days)
 
     key = ("days", link, meeting_type_id, month, tz)
-    return Question(key=key, link=link, meeting_type_id=meeting_type_id, now=now), compute
+    return Question(key=key, link=link, meeting_type_id=meeting_type_id, now=now), compute, read
 
 
 def _slots_question(state: Any, *, link: str, meeting_type_id: int, date: str, tz: str) -> Asked:
@@ -181,8 +199,14 @@ def _slots_question(state: Any, *, link: str, meeting_type_id: int, date: str, t
             )
         return slots_json(tz, slots, display_zone)
 
+    def read(reads: DriverReads, agent: AgentRead) -> bytes | None:
+        if not _local_only(state, agent):
+            return None
+        slots = read_slots(reads, agent=agent, day=day, display_zone=display_zone, now=now)
+        return slots_json(tz, slots, display_zone)
+
     key = ("slots", link, meeting_type_id, day, tz)
-    return Question(key=key, link=link, meeting_type_id=meeting_type_id, now=now), compute
+    return Question(key=key, link=link, meeting_type_id=meeting_type_id, now=now), compute, read
 
 
 def _loop_reader(state: Any) -> DriverVersionReader | None:
@@ -200,15 +224,15 @@ async def _answer(state: Any, asked: Asked) -> bytes:
     it (app.state.loop_engine), so a cache hit needs no hop at all; on PostgreSQL it is a network
     round trip and stays in the hop.
     """
-    question, compute = asked
+    question, compute, read = asked
     answers = PublicAnswers(sessionmaker=state.sessionmaker, engine=state.engine, cache=state.answer_cache)
     reader = _loop_reader(state)
     if question.cacheable and reader is not None:
         validated = answers.look_up(question, reader=reader)
         if validated.cached is not None:
             return validated.cached
-        return await run_in_threadpool(answers.compute, question, compute, validated=validated)
-    return await run_in_threadpool(answers.answer, question, compute)
+        return await run_in_threadpool(answers.compute, question, compute, validated=validated, read=read)
+    return await run_in_threadpool(answers.answer, question, compute, read)
 
 
 def _json(body: bytes) -> Response:

@@ -104,6 +104,10 @@ class GoogleBusySource(BusyTimeSource):
         self.cache_seconds = cache_seconds
         self.cache = cache or BusyCache()
 
+    @property
+    def needs_calendar_connection(self) -> bool:
+        return True  # busy_intervals reports nothing without one (get_connection is None)
+
     def busy_intervals(
         self, session: Session, *, agent: Agent, start: datetime, end: datetime, fresh: bool
     ) -> list[Interval]:
