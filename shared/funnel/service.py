@@ -61,7 +61,6 @@ from shared.agents.errors import MeetingTypeNotFound, TeamNotFound
 from shared.agents.service import get_agent
 from shared.db import dialect_name
 from shared.funnel import summary
-from shared.funnel.buckets import PAIRS
 from shared.funnel.errors import InvalidFunnelFilter
 from shared.funnel.rollup import STEP_COLUMNS
 from shared.funnel.schemas import (
@@ -74,6 +73,7 @@ from shared.funnel.schemas import (
     TrendPoint,
 )
 from shared.models import FunnelSession, FunnelSessionMeetingType, MeetingType, Team
+from shared.models.funnel_buckets import PAIRS
 from shared.steps.names import STEP_EVENTS
 
 # Beyond this many periods a zero-filled trend stops being a chart; then only periods with data.

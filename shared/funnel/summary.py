@@ -51,8 +51,8 @@ from sqlalchemy import ColumnElement, delete, or_, select, text, true
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared.db import dialect_name, session_scope
-from shared.funnel.buckets import PAIRS, bucket_sql, gap_sql, in_order_sql
 from shared.models import FunnelDayCount, FunnelDayGap, FunnelDirtyDay, FunnelSummaryState
+from shared.models.funnel_buckets import PAIRS, bucket_sql, gap_sql, in_order_sql
 
 if TYPE_CHECKING:
     from shared.outbox.contract import JobContext

@@ -13,8 +13,8 @@ from datetime import date, datetime
 from sqlalchemy import Date, ForeignKey, Index, Integer, SmallInteger, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shared.funnel.buckets import PAIRS, bucket_sql, gap_sql, in_order_sql, index_name
 from shared.models.base import Base, UTCDateTime
+from shared.models.funnel_buckets import PAIRS, bucket_sql, gap_sql, in_order_sql, index_name
 
 
 class FunnelSession(Base):

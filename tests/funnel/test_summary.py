@@ -24,9 +24,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from shared.contacts.service import contact_for_visitor, record_event
 from shared.db import dialect_name, session_scope
 from shared.funnel import rollup, summary
-from shared.funnel.buckets import PAIRS, bucket_sql, gap_sql, in_order_sql, index_name
 from shared.funnel.service import funnel
 from shared.models import Event, FunnelDayCount, FunnelDirtyDay, FunnelSession, FunnelSummaryState
+from shared.models.funnel_buckets import PAIRS, bucket_sql, gap_sql, in_order_sql, index_name
 from shared.outbox.contract import JobContext
 from shared.privacy.service import erase_contact
 from shared.settings import Settings

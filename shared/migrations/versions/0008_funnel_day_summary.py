@@ -15,7 +15,7 @@ down_revision: str | None = '0007'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# A frozen copy of shared.funnel.buckets as of this revision (a migration must not change when the
+# A frozen copy of shared.models.funnel_buckets as of this revision (a migration must not change when the
 # application code does later; tests/funnel/test_summary.py checks the two agree).
 _FACTOR = '92.33248261689366'  # 64 buckets per doubling of 1 + the gap: 64 / ln 2
 _PAIRS = ((1, 'step1_at', 'step2_at'), (2, 'step2_at', 'step3_at'), (3, 'step3_at', 'step4_at'))

@@ -1,5 +1,7 @@
 """THE bucket of a session's step-to-step gap (shared.funnel.summary's histograms), as SQL text.
 
+Here, below shared.funnel, because the models declare the expression indexes on it too.
+
 One expression, used by the per-day summary, the histogram of the rows read directly, the reads of
 one bucket's rows and the expression indexes on funnel_sessions (shared.models.funnel, migration
 0008), so a row is always in the same bucket and PostgreSQL matches the indexes (it compares the
