@@ -91,11 +91,6 @@ class BusyTimeline:
         index = bisect_left(self._starts, end) - 1
         return index >= 0 and self._ends[index] > start
 
-    def overlaps_seconds(self, start: int, end: int) -> bool:
-        """`overlaps` for [start, end) given in whole UTC seconds (see the class docstring)."""
-        index = bisect_left(self._start_seconds, end) - 1
-        return index >= 0 and self._end_seconds[index] > start
-
     def intervals(self) -> list[Interval]:
         return [Interval(s, e) for s, e in zip(self._starts, self._ends, strict=True)]
 
@@ -126,11 +121,11 @@ def resolve_wall_time(day: date, wall: time, zone: ZoneInfo) -> tuple[datetime, 
     return high, False
 
 
-def _window_bounds(day: date, window_start: time, window_end: time, zone: ZoneInfo) -> tuple[datetime, datetime]:
-    start_utc, _ = resolve_wall_time(day, window_start, zone)
+def _window_end(day: date, window_start: time, window_end: time, zone: ZoneInfo) -> datetime:
+    """The instant a window of `day` ends (on the next day when it runs past midnight)."""
     end_day = day + timedelta(days=1) if window_end <= window_start else day
     end_utc, _ = resolve_wall_time(end_day, window_end, zone)
-    return start_utc, end_utc
+    return end_utc
 
 
 def _grid_starts(
@@ -151,16 +146,13 @@ def _grid_starts(
 
 @dataclass(frozen=True, slots=True)
 class WindowGrid:
-    """One window of one day resolved to UTC for one meeting length: its bounds, its grid of starts
-    (in start order) with the agent-local date each falls on, and the slot each start would offer."""
+    """One window of one day resolved to UTC for one meeting length: its end, its grid of starts (in
+    start order, as whole UTC seconds for the engine's fast comparisons) with the agent-local date
+    each falls on, and the slot each start would offer."""
 
-    bound_start: datetime
-    bound_end: datetime
-    starts: tuple[datetime, ...]
-    local_days: tuple[date, ...]
-    # The same instants as whole UTC seconds, for the engine's fast comparisons.
     bound_end_seconds: int
     start_seconds: tuple[int, ...]
+    local_days: tuple[date, ...]
     # Slot(start, start + duration) for every start: immutable, so every call shares them.
     slots: tuple[Slot, ...]
     # The agent-local date of every start when they all fall on one (None when the window runs past
@@ -181,16 +173,13 @@ def window_grid(
     answers are kept (bounded LRU; about a year of days for a few dozen distinct hour sets and
     meeting lengths).
     """
-    bound_start, bound_end = _window_bounds(day, window_start, window_end, zone)
+    bound_end = _window_end(day, window_start, window_end, zone)
     grid = list(_grid_starts(day, window_start, window_end, step, zone))
     local_days = tuple(local_day for local_day, _ in grid)
     return WindowGrid(
-        bound_start=bound_start,
-        bound_end=bound_end,
-        starts=tuple(instant for _, instant in grid),
-        local_days=local_days,
         bound_end_seconds=_seconds_floor(bound_end),
         start_seconds=tuple(_seconds_floor(instant) for _, instant in grid),
+        local_days=local_days,
         slots=tuple(Slot(instant, instant + duration) for _, instant in grid),
         only_local_day=local_days[0] if local_days and len(set(local_days)) == 1 else None,
     )
